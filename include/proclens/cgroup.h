@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* One API over cgroup v1, v2 and the hybrid layout. Views ask "what is the memory limit",
+ * "what is the cpu quota" and never say v1 or v2; this module knows the file names and
+ * semantics of each version.
+ *
+ * Conventions: every function returns >= 0 or -errno. Limits are hierarchical: the value
+ * reported is the tightest over the cgroup and all its ancestors, PL_UNLIMITED when no level
+ * sets one. -ENOENT means the controller is not available for this cgroup (not mounted,
+ * not enabled in the parent's subtree_control); -EINVAL means a control file was empty or
+ * malformed; both are errors, never a reason to report a host value. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proclens/cpuset.h"
+
+enum pl_controller {
+	PL_CTRL_MEMORY,
+	PL_CTRL_CPU,     /* bandwidth: v1 cpu.cfs_*, v2 cpu.max */
+	PL_CTRL_CPUACCT, /* usage: v1 cpuacct.*, v2 cpu.stat (always present on v2) */
+	PL_CTRL_CPUSET,
+	PL_CTRL_PIDS,
+	PL_CTRL_IO, /* v1 blkio, v2 io */
+	PL_CTRL_COUNT,
+};
+
+const char *pl_controller_name(enum pl_controller c); /* "memory", "cpu", ... */
+
+/* Where the hierarchies are mounted, opened once (O_PATH|O_DIRECTORY dirfds). */
+struct pl_cgroup_root {
+	int v2_fd;                          /* cgroup2 mount, or -1 */
+	char *v2_mount_root;                /* mountinfo "root" of that mount, usually "/" */
+	int v1_fd[PL_CTRL_COUNT];           /* v1 mount carrying the controller, or -1 */
+	char *v1_mount_root[PL_CTRL_COUNT]; /* mountinfo "root" of that mount */
+	bool on_v2[PL_CTRL_COUNT];          /* controller lives on the v2 hierarchy */
+};
+
+/* Find the hierarchies from /proc/self/mountinfo. */
+int pl_cgroup_root_detect(struct pl_cgroup_root *r);
+/* Use a directory laid out like /sys/fs/cgroup (fixtures, or an unusual mount point):
+ * DIR/cgroup.controllers present -> pure v2 at DIR; otherwise DIR/<name> for each v1
+ * controller (memory, cpu, cpuacct, "cpu,cpuacct", cpuset, pids, blkio) and DIR/unified
+ * as the v2 hierarchy of a hybrid layout. */
+int pl_cgroup_root_open_dir(struct pl_cgroup_root *r, const char *dir);
+void pl_cgroup_root_close(struct pl_cgroup_root *r);
+/* True when no controller is on v1 (pure cgroup v2). */
+bool pl_cgroup_root_is_v2(const struct pl_cgroup_root *r);
+/* dirfd of the hierarchy serving controller c, or -1. */
+int pl_cgroup_root_fd(const struct pl_cgroup_root *r, enum pl_controller c);
+
+/* A process's (or container's) place in every hierarchy. Paths are relative to the
+ * hierarchy's mount, without a leading slash: "" is the root cgroup. */
+struct pl_cgroup {
+	const struct pl_cgroup_root *root;
+	char *path[PL_CTRL_COUNT];
+};
+
+/* From the text of /proc/PID/cgroup ("ID:controllers:/path" lines). */
+int pl_cgroup_parse_proc(const struct pl_cgroup_root *r, const char *text, struct pl_cgroup *out);
+/* Read /proc/PID/cgroup below proc_fd (a dirfd of /proc) and parse it. */
+int pl_cgroup_of_pid(const struct pl_cgroup_root *r, int proc_fd, pid_t pid, struct pl_cgroup *out);
+/* The same path in every hierarchy ("/proclens/web" or "proclens/web"); -ENOENT if it
+ * exists in none of them. */
+int pl_cgroup_from_path(const struct pl_cgroup_root *r, const char *path, struct pl_cgroup *out);
+void pl_cgroup_free(struct pl_cgroup *cg);
+int pl_cgroup_copy(const struct pl_cgroup *src, struct pl_cgroup *dst);
+bool pl_cgroup_equal(const struct pl_cgroup *a, const struct pl_cgroup *b);
+/* The cgroup is the root of controller c's hierarchy (the whole machine). */
+bool pl_cgroup_is_root(const struct pl_cgroup *cg, enum pl_controller c);
+
+/* ---- memory ---- */
+
+#define PL_ABSENT UINT64_MAX /* a counter this cgroup version does not have */
+
+/* memory.stat, normalised to cgroup v2 names, in bytes, for the whole subtree
+ * (v1: the total_* keys). PL_ABSENT where the version has no counterpart. */
+struct pl_memstat {
+	uint64_t anon, file, kernel_stack, pagetables, sec_pagetables, percpu, sock, shmem;
+	uint64_t file_mapped, file_dirty, file_writeback, swapcached;
+	uint64_t anon_thp, file_thp, shmem_thp;
+	uint64_t inactive_anon, active_anon, inactive_file, active_file, unevictable;
+	uint64_t slab_reclaimable, slab_unreclaimable, zswap, zswapped;
+};
+
+struct pl_memory {
+	uint64_t limit_bytes;      /* effective memory limit, PL_UNLIMITED */
+	uint64_t usage_bytes;      /* v1 memory.usage_in_bytes, v2 memory.current */
+	bool swap_accounting;      /* false: no memsw / memory.swap.* files */
+	uint64_t swap_limit_bytes; /* effective swap-only limit (v1: memsw - mem), PL_UNLIMITED */
+	uint64_t swap_usage_bytes; /* swap in use by the subtree */
+	struct pl_memstat stat;
+};
+
+int pl_cgroup_memory(const struct pl_cgroup *cg, struct pl_memory *m);
+
+/* ---- cpu ---- */
+
+struct pl_cpu_limits {
+	/* Effective bandwidth as quota/period: the level with the smallest quota/period ratio
+	 * wins. quota_usec == PL_UNLIMITED when no level sets a quota. */
+	uint64_t quota_usec;
+	uint64_t period_usec;
+	/* Effective cpuset (v1 cpuset.effective_cpus, v2 cpuset.cpus.effective of the nearest
+	 * level that has one). has_cpuset false when no cpuset controller applies. */
+	bool has_cpuset;
+	struct pl_cpuset cpus;
+};
+
+int pl_cgroup_cpu_limits(const struct pl_cgroup *cg, struct pl_cpu_limits *l);
+
+/* Cumulative CPU time of the subtree, nanoseconds. */
+int pl_cgroup_cpu_usage(const struct pl_cgroup *cg, uint64_t *user_ns, uint64_t *system_ns);
+
+/* Per host CPU (index = host cpu number, arrays of ncpu entries, zero-filled past what the
+ * kernel reports). -EOPNOTSUPP where the version has no per-CPU accounting (v2). */
+int pl_cgroup_cpu_usage_percpu(const struct pl_cgroup *cg, uint64_t *user_ns, uint64_t *system_ns,
+			       unsigned ncpu);
+
+/* ---- tasks and pids ---- */
+
+/* Call cb for every thread id in the subtree of controller c's cgroup (v1 "tasks",
+ * v2 "cgroup.threads", recursing into child cgroups). Stops at the first cb < 0. */
+int pl_cgroup_for_each_task(const struct pl_cgroup *cg, enum pl_controller c,
+			    int (*cb)(pid_t tid, void *userdata), void *userdata);
+
+/* pids.current and the effective pids.max (PL_UNLIMITED). */
+int pl_cgroup_pids(const struct pl_cgroup *cg, uint64_t *current, uint64_t *limit);

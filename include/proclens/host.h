@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The host's own files, read through held dirfds so tests can point them at fixtures. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proclens/cpuset.h"
+
+struct pl_host {
+	int proc_fd; /* /proc (or a fixture dir with meminfo, cpuinfo, stat, uptime...) */
+	int sys_fd;  /* /sys  (or a fixture dir with devices/system/cpu/online...) */
+};
+
+int pl_host_open(struct pl_host *h, const char *proc_dir, const char *sys_dir);
+void pl_host_close(struct pl_host *h);
+
+/* /proc/meminfo as ordered lines, so a render can keep every line, order and format. */
+#define PL_MEMINFO_MAX_LINES 128
+struct pl_meminfo_line {
+	char key[40];   /* "MemTotal", "Active(anon)", "HugePages_Total" */
+	uint64_t value; /* in kB when has_kb, else a plain count */
+	bool has_kb;
+};
+struct pl_meminfo {
+	unsigned n;
+	struct pl_meminfo_line line[PL_MEMINFO_MAX_LINES];
+};
+
+int pl_meminfo_parse(const char *text, struct pl_meminfo *mi);
+int pl_host_meminfo(const struct pl_host *h, struct pl_meminfo *mi);
+/* The line's value, or -ENOENT. */
+int pl_meminfo_get(const struct pl_meminfo *mi, const char *key, uint64_t *value);
+
+/* The host's online CPUs (/sys/devices/system/cpu/online). */
+int pl_host_online_cpus(const struct pl_host *h, struct pl_cpuset *cpus);
+
+/* btime from /proc/stat (seconds since the epoch). */
+int pl_host_btime(const struct pl_host *h, uint64_t *btime);
+
+/* starttime (field 22 of /proc/PID/stat, clock ticks after boot) and state (field 3). */
+int pl_proc_stat_parse(const char *text, char *state, uint64_t *start_ticks);
+int pl_host_proc_start(const struct pl_host *h, pid_t pid, uint64_t *start_ticks);

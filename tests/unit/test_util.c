@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proclens/cpuset.h"
+#include "proclens/util.h"
+
+START_TEST(parse_u64_accepts_and_rejects)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(pl_parse_u64("123\n", &v), 0);
+	ck_assert_uint_eq(v, 123);
+	ck_assert_int_eq(pl_parse_u64("18446744073709551615", &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	ck_assert_int_eq(pl_parse_u64("18446744073709551616", &v), -ERANGE);
+	ck_assert_int_eq(pl_parse_u64("", &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_u64("12x", &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_u64("-1", &v), -EINVAL);
+}
+END_TEST
+
+START_TEST(parse_limit_sentinels)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(pl_parse_limit("max\n", &v), 0);
+	ck_assert_uint_eq(v, PL_UNLIMITED);
+	ck_assert_int_eq(pl_parse_limit("-1\n", &v), 0);
+	ck_assert_uint_eq(v, PL_UNLIMITED);
+	ck_assert_int_eq(pl_parse_limit("9223372036854771712\n", &v), 0);
+	ck_assert_uint_eq(v, PL_UNLIMITED);
+	ck_assert_int_eq(pl_parse_limit("268435456\n", &v), 0);
+	ck_assert_uint_eq(v, 268435456);
+	ck_assert_int_eq(pl_parse_limit("\n", &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_limit("maximum", &v), -EINVAL);
+}
+END_TEST
+
+START_TEST(parse_size_suffixes)
+{
+	uint64_t v;
+
+	ck_assert_int_eq(pl_parse_size("256M", &v), 0);
+	ck_assert_uint_eq(v, 256u << 20);
+	ck_assert_int_eq(pl_parse_size("1g", &v), 0);
+	ck_assert_uint_eq(v, 1u << 30);
+	ck_assert_int_eq(pl_parse_size("512KiB", &v), 0);
+	ck_assert_uint_eq(v, 512u << 10);
+	ck_assert_int_eq(pl_parse_size("4096", &v), 0);
+	ck_assert_uint_eq(v, 4096);
+	ck_assert_int_eq(pl_parse_size("12Q", &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_size("M", &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_size("99999999999999T", &v), -ERANGE);
+}
+END_TEST
+
+START_TEST(kv_exact_key)
+{
+	const char *stat = "file 100\nfile_mapped 7\nanon 5\n";
+	uint64_t v;
+
+	ck_assert_int_eq(pl_kv_get_u64(stat, "file_mapped", &v), 0);
+	ck_assert_uint_eq(v, 7);
+	ck_assert_int_eq(pl_kv_get_u64(stat, "file", &v), 0);
+	ck_assert_uint_eq(v, 100);
+	ck_assert_int_eq(pl_kv_get_u64("file_mapped 7\n", "file", &v), -ENOENT);
+	ck_assert_int_eq(pl_kv_get_u64("anon\n", "anon", &v), -ENOENT);
+	ck_assert_int_eq(pl_kv_get_u64("anon x\n", "anon", &v), -EINVAL);
+}
+END_TEST
+
+START_TEST(buf_grows)
+{
+	struct pl_buf b;
+
+	pl_buf_init(&b);
+	for (int i = 0; i < 1000; i++)
+		pl_buf_printf(&b, "line %d\n", i);
+	ck_assert_int_eq(pl_buf_error(&b), 0);
+	ck_assert(strncmp(b.data, "line 0\nline 1\n", 14) == 0);
+	ck_assert_uint_eq(b.len, strlen(b.data));
+	pl_buf_free(&b);
+}
+END_TEST
+
+START_TEST(cpuset_roundtrip)
+{
+	struct pl_cpuset s;
+	char out[64];
+
+	ck_assert_int_eq(pl_cpuset_parse("0-3,8,10-11\n", &s), 0);
+	ck_assert_uint_eq(pl_cpuset_count(&s), 7);
+	ck_assert_int_eq(pl_cpuset_nth(&s, 4), 8);
+	ck_assert_int_eq(pl_cpuset_nth(&s, 7), -1);
+	ck_assert_int_gt(pl_cpuset_format(&s, out, sizeof(out)), 0);
+	ck_assert_str_eq(out, "0-3,8,10-11");
+	pl_cpuset_truncate(&s, 5);
+	pl_cpuset_format(&s, out, sizeof(out));
+	ck_assert_str_eq(out, "0-3,8");
+	ck_assert_int_eq(pl_cpuset_parse("\n", &s), 0);
+	ck_assert_uint_eq(pl_cpuset_count(&s), 0);
+	ck_assert_int_eq(pl_cpuset_parse("3-1", &s), -EINVAL);
+	ck_assert_int_eq(pl_cpuset_parse("1,,2", &s), -EINVAL);
+	ck_assert_int_eq(pl_cpuset_parse("99999", &s), -ERANGE);
+}
+END_TEST
+
+static Suite *util_suite(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, parse_u64_accepts_and_rejects);
+	tcase_add_test(tc, parse_limit_sentinels);
+	tcase_add_test(tc, parse_size_suffixes);
+	tcase_add_test(tc, kv_exact_key);
+	tcase_add_test(tc, buf_grows);
+	tcase_add_test(tc, cpuset_roundtrip);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(util_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
