@@ -5,7 +5,7 @@
 #   make check-unit      unit tests only (no root)
 #   make check-root      integration tests on this machine (root)
 #   make check-v2        integration tests on a cgroup v2 kernel (root, qemu)
-#   make SAN=1 check-unit   the unit tests under ASan+UBSan (build-san/)
+#   make check-san       the unit tests under ASan+UBSan (build-san/; also part of check)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make bench           benchmarks (root), see bench/README.md
 
@@ -47,12 +47,14 @@ FS_SRC := $(sort $(wildcard fs/*.c))
 LAUNCHER_SRC := $(sort $(wildcard launcher/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 FS_OBJ := $(FS_SRC:%.c=$(BUILD)/%.o)
 LAUNCHER_OBJ := $(LAUNCHER_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 LIBPROCLENS := $(BUILD)/libproclens.a
 # fs/ and launcher/ objects other than main.o are linked into the tests and the launcher,
@@ -63,8 +65,8 @@ LIBS := $(FUSE_LIBS) $(MOUNT_LIBS) $(CAP_LIBS) -lm
 
 PROGRAMS := $(BUILD)/proclensfs $(if $(LAUNCHER_SRC),$(BUILD)/proclens)
 
-.PHONY: all check check-unit check-root check-v2 bench install uninstall clean format
-all: $(PROGRAMS) $(UNIT_BIN) $(BENCH_BIN)
+.PHONY: all check check-unit check-san check-root check-v2 bench install uninstall clean format
+all: $(PROGRAMS) $(UNIT_BIN) $(BENCH_BIN) $(HELPER_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -89,6 +91,10 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -DFIXTURES='"$(CURDIR)/tests/fixtures"' -c $< -o $@
 
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
 $(BUILD)/bench/%: bench/%.c $(LIBPROCLENS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
@@ -96,18 +102,31 @@ $(BUILD)/bench/%: bench/%.c $(LIBPROCLENS)
 check-unit: $(UNIT_BIN)
 	@BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BIN)
 
-check-root: $(PROGRAMS)
+# The unit tests again under ASan+UBSan, in their own build directory.
+check-san:
+	$(MAKE) SAN=1 BUILD=$(BUILD)-san check-unit
+
+check-root: $(PROGRAMS) $(HELPER_BIN)
 	BUILD=$(BUILD) tests/run-integration.sh
 
-check-v2: $(PROGRAMS)
+check-v2: $(PROGRAMS) $(HELPER_BIN)
 	BUILD=$(BUILD) tests/run-v2vm.sh
 
+# Every suite runs, one after another (they share the machine's cgroups), and check fails
+# at the end if any failed.
 ifeq ($(shell id -u),0)
 V2 ?= 1
-check: check-unit check-root $(if $(filter 1,$(V2)),check-v2)
+CHECK_SUITES := check-unit check-san check-root $(if $(filter 1,$(V2)),check-v2)
 else
-check: check-unit
+CHECK_SUITES := check-unit check-san
 endif
+check: all
+	@rc=0; : >$(BUILD)/check.log; \
+	for s in $(CHECK_SUITES); do \
+		{ $(MAKE) --no-print-directory $$s || echo "$$s: 0 passed, 1 failed"; } 2>&1 | tee -a $(BUILD)/check.log; \
+	done; \
+	awk '/^(unit|integration|check-[a-z0-9]+): [0-9]+ passed, [0-9]+ failed$$/ { p += $$2; f += $$4 } \
+		END { printf "total: %d passed, %d failed\n", p, f; exit f > 0 }' $(BUILD)/check.log
 
 bench: all
 	BUILD=$(BUILD) bench/run.sh

@@ -23,5 +23,16 @@ for t in tests/integration/test_*.sh; do
 		fail=$((fail + 1))
 	fi
 done
-echo "integration ($(if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo cgroup v2; else echo cgroup v1; fi)): $pass passed, $fail failed"
+# Whatever a test made must be gone once it ends, even when it failed.
+left=$( { find /sys/fs/cgroup -type d -name 'proclens-test*' 2>/dev/null
+	awk '$3 ~ /^fuse\.proclens/ && $2 ~ /proclens-test/ {print $2}' /proc/self/mounts; } | head -n 5)
+if [ -n "$left" ]; then
+	echo "FAIL leftovers: tests left behind: $left"
+	fail=$((fail + 1))
+else
+	echo "PASS leftovers: no test cgroup or mount remains"
+	pass=$((pass + 1))
+fi
+echo "(cgroup $(if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo v2; else echo v1; fi))"
+echo "integration: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -66,12 +66,12 @@ t_range() {
 
 t_skip_all() {
 	printf 'SKIP %s: %s\n' "$T_NAME" "$1"
-	echo "$T_NAME: 0 passed, 0 failed"
+	echo "$T_NAME - 0 passed, 0 failed"
 	exit 0
 }
 
 t_done() {
-	echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
+	echo "$T_NAME - $T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
 	exit $?
 }
@@ -97,4 +97,121 @@ t_wait_mount() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# Test cgroups --------------------------------------------------------------------------------
+# t_cg_make NAME [MEM_BYTES] [QUOTA_US PERIOD_US] [CPUS]: make a cgroup called NAME (prefix it
+# with proclens-test) below this shell's own cgroup in every hierarchy we use, with the limits
+# given ("" skips one), removed at exit. Sets T_CG to its directories (space-separated); use
+# t_cg_enter_cmd $T_CG for a shell snippet that moves a process into them. Call it directly,
+# not in $(...): the removal is registered in the calling shell.
+T_CG_V1="memory cpu cpuacct cpuset pids"
+
+t_cg_parent_v1() { # controller -> this shell's cgroup dir in that v1 hierarchy
+	local rel
+	rel=$(awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup)
+	echo "/sys/fs/cgroup/$1${rel%/}"
+}
+
+t_cg_make() {
+	local name=$1 mem=${2:-} quota=${3:-} period=${4:-} cpus=${5:-} d c parent
+	T_CG=""
+	if t_cgroup_v2; then
+		parent=/sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)
+		parent=${parent%/}
+		# v2's "no internal processes" rule: controllers can only be handed down from a
+		# cgroup without member processes; the root is exempt.
+		for c in cpuset cpu memory pids; do
+			grep -qw "$c" "$parent/cgroup.subtree_control" 2>/dev/null ||
+				echo "+$c" >"$parent/cgroup.subtree_control" 2>/dev/null || true
+		done
+		d=$parent/$name
+		mkdir "$d" || return 1
+		t_defer "t_cg_remove '$d'"
+		[ -z "$mem" ] || echo "$mem" >"$d/memory.max" || return 1
+		[ -z "$quota" ] || echo "$quota $period" >"$d/cpu.max" || return 1
+		[ -z "$cpus" ] || echo "$cpus" >"$d/cpuset.cpus" || return 1
+		T_CG=$d
+		return 0
+	fi
+	for c in $T_CG_V1; do
+		[ -d "/sys/fs/cgroup/$c" ] || continue
+		parent=$(t_cg_parent_v1 "$c")
+		d=$parent/$name
+		mkdir "$d" || return 1
+		t_defer "t_cg_remove '$d'"
+		case $c in
+		memory) [ -z "$mem" ] || echo "$mem" >"$d/memory.limit_in_bytes" || return 1 ;;
+		cpu) if [ -n "$quota" ]; then
+			echo "$period" >"$d/cpu.cfs_period_us" && echo "$quota" >"$d/cpu.cfs_quota_us" || return 1
+		fi ;;
+		cpuset) cat "$parent/cpuset.mems" >"$d/cpuset.mems" || return 1
+			if [ -n "$cpus" ]; then echo "$cpus" >"$d/cpuset.cpus"; else cat "$parent/cpuset.cpus" >"$d/cpuset.cpus"; fi || return 1 ;;
+		esac
+		T_CG="${T_CG:+$T_CG }$d"
+	done
+}
+
+# Remove a cgroup made by t_cg_make, killing what is left in it (only our test processes
+# can be there).
+t_cg_remove() {
+	local d=$1 i sub
+	[ -d "$d" ] || return 0
+	for sub in $(find "$d" -mindepth 1 -depth -type d 2>/dev/null); do t_cg_remove "$sub"; done
+	for ((i = 0; i < 50; i++)); do
+		[ -s "$d/cgroup.procs" ] || break
+		xargs -r kill -9 <"$d/cgroup.procs" 2>/dev/null
+		sleep 0.1
+	done
+	rmdir "$d" 2>/dev/null
+}
+
+# t_cg_enter_cmd DIR...: a shell snippet that moves the shell running it into DIRs.
+t_cg_enter_cmd() {
+	local d s=""
+	for d in "$@"; do s="$s echo \$\$ > '$d/cgroup.procs' &&"; done
+	echo "${s% &&}"
+}
+
+# t_start_fs MOUNTPOINT [OPTIONS...]: start proclensfs (stopped and unmounted at exit).
+t_start_fs() {
+	local mnt=$1
+	shift
+	mkdir -p "$mnt"
+	"$PROCLENSFS" --pidfile "$mnt.pid" "$@" "$mnt" || return 1
+	t_defer "t_stop_fs '$mnt'"
+	t_wait_mount "$mnt"
+}
+
+t_stop_fs() {
+	local mnt=$1 pid i
+	pid=$(cat "$mnt.pid" 2>/dev/null)
+	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		mountpoint -q "$mnt" || break
+		sleep 0.05
+	done
+	mountpoint -q "$mnt" && umount -l "$mnt"
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+	rm -f "$mnt.pid"
+	rmdir "$mnt" 2>/dev/null
+	return 0
+}
+
+# t_in_container MNT CGDIRS CMD: run CMD (a shell string) in new pid and mount namespaces,
+# inside the cgroups CGDIRS (space-separated), with MNT's proc files bound over /proc.
+t_in_container() {
+	local mnt=$1 cgs=$2 cmd=$3 script f rc
+	script=$(mktemp /tmp/proclens-test-ct.XXXXXX)
+	{
+		echo 'set -e'
+		for f in "$mnt"/proc/*; do echo "mount --bind '$f' '/proc/${f##*/}'"; done
+		echo 'set +e'
+		printf '%s\n' "$cmd"
+	} >"$script"
+	# shellcheck disable=SC2086
+	sh -c "$(t_cg_enter_cmd $cgs) && exec unshare --pid --fork --mount --propagation private --mount-proc sh '$script'"
+	rc=$?
+	rm -f "$script"
+	return $rc
 }

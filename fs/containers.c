@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Containers seen by the daemon: who a reader is, which cgroups stand for it, and the
+ * renders and CPU history that readers of one container share.
+ *
+ * A reader in another pid namespace is keyed by that namespace's inode number. We keep an
+ * fd on the namespace, so the number cannot be recycled for a new namespace while the entry
+ * lives, and a pidfd on its init, so a recycled pid is never mistaken for it. A reader in
+ * our own pid namespace is keyed by the text of its /proc/PID/cgroup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fs_internal.h"
+#include "proclens/cleanup.h"
+#include "proclens/identity.h"
+#include "proclens/log.h"
+
+#define SWEEP_INTERVAL_NS (10ull * 1000000000ull)
+#define IDLE_EVICT_NS (120ull * 1000000000ull)
+
+struct render_slot {
+	struct pl_rendered *r;
+	uint64_t at_ns;
+	int logged_err; /* the last error logged for this view, so each is logged once */
+};
+
+struct pl_container {
+	struct pl_container *next;
+	unsigned refs; /* under the table lock */
+	bool own_ns;
+	uint64_t key;     /* pid namespace inode, or a hash of cg_text */
+	char *cg_text;    /* own-namespace readers: their /proc/PID/cgroup */
+	int ns_fd;
+	int pidfd;
+	pid_t init_pid;
+	uint64_t init_start_ns;
+	uint64_t last_used_ns;
+
+	pthread_mutex_t lock; /* guards what follows */
+	bool cg_valid;
+	struct pl_cgroup cg;
+	uint64_t cg_at_ns;
+	struct pl_cpu_history hist;
+	struct render_slot *slot; /* one per view */
+};
+
+void pl_rendered_put(struct pl_rendered *r)
+{
+	if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
+		free(r);
+}
+
+static int sys_pidfd_open(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+static bool pidfd_alive(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
+static uint64_t hash_text(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+int pl_containers_init(struct pl_containers *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+	return -pthread_mutex_init(&cs->lock, NULL);
+}
+
+static void container_free(struct pl_container *c)
+{
+	if (!c)
+		return;
+	if (c->slot)
+		for (size_t i = 0; i < pl_views_count; i++)
+			pl_rendered_put(c->slot[i].r);
+	free(c->slot);
+	pl_cgroup_free(&c->cg);
+	pl_cpu_history_free(&c->hist);
+	free(c->cg_text);
+	if (c->ns_fd >= 0)
+		close(c->ns_fd);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void pl_containers_destroy(struct pl_containers *cs)
+{
+	for (size_t b = 0; b < PL_CONTAINER_BUCKETS; b++) {
+		struct pl_container *c = cs->bucket[b], *next;
+		for (; c; c = next) {
+			next = c->next;
+			container_free(c);
+		}
+		cs->bucket[b] = NULL;
+	}
+	pthread_mutex_destroy(&cs->lock);
+}
+
+static struct pl_container *container_alloc(void)
+{
+	struct pl_container *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->ns_fd = -1;
+	c->pidfd = -1;
+	c->slot = calloc(pl_views_count, sizeof(*c->slot));
+	if (!c->slot || pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c->slot);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static uint64_t ticks_to_ns(uint64_t ticks)
+{
+	return ticks * (1000000000ull / (uint64_t)pl_clk_tck());
+}
+
+/* A reader in another pid namespace: pin the namespace and its init. */
+static int container_new_foreign(struct pl_fs *fs, pid_t caller, uint64_t ns, struct pl_container **out)
+{
+	struct pl_container *c = container_alloc();
+	char path[64];
+	uint64_t start_ticks, ino;
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->key = ns;
+	r = pl_pidns_init_pid(fs->host.proc_fd, caller, &c->init_pid);
+	if (r < 0)
+		goto fail;
+	r = sys_pidfd_open(c->init_pid);
+	if (r < 0)
+		goto fail;
+	c->pidfd = r;
+	snprintf(path, sizeof(path), "%d/ns/pid", (int)c->init_pid);
+	c->ns_fd = openat(fs->host.proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (c->ns_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = pl_host_proc_start(&fs->host, c->init_pid, &start_ticks);
+	if (r < 0)
+		goto fail;
+	c->init_start_ns = ticks_to_ns(start_ticks);
+	/* The pid we resolved might have been recycled between the lookup and pidfd_open:
+	 * the init is ours only if it still lives in the reader's namespace. */
+	r = pl_pidns_ino(fs->host.proc_fd, c->init_pid, &ino);
+	if (r < 0)
+		goto fail;
+	if (ino != ns || !pidfd_alive(c->pidfd)) {
+		r = -ESRCH;
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	container_free(c);
+	return r;
+}
+
+static int container_new_own(struct pl_fs *fs, char *cg_text, uint64_t hash, struct pl_container **out)
+{
+	struct pl_container *c = container_alloc();
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->own_ns = true;
+	c->key = hash;
+	c->init_pid = 1;
+	c->init_start_ns = fs->self_init_start_ns;
+	r = pl_cgroup_parse_proc(&fs->cgroot, cg_text, &c->cg);
+	if (r < 0) {
+		container_free(c);
+		return r;
+	}
+	c->cg_valid = true;
+	c->cg_at_ns = UINT64_MAX; /* the key is the cgroup: never re-read */
+	c->cg_text = cg_text;
+	*out = c;
+	return 0;
+}
+
+/* Drop entries nobody uses whose init is gone or which were idle for long. */
+static void sweep_locked(struct pl_containers *cs, uint64_t now)
+{
+	if (now - cs->last_sweep_ns < SWEEP_INTERVAL_NS)
+		return;
+	cs->last_sweep_ns = now;
+	for (size_t b = 0; b < PL_CONTAINER_BUCKETS; b++) {
+		struct pl_container **link = &cs->bucket[b];
+		while (*link) {
+			struct pl_container *c = *link;
+			bool dead = c->pidfd >= 0 && !pidfd_alive(c->pidfd);
+
+			if (c->refs == 0 && (dead || now - c->last_used_ns > IDLE_EVICT_NS)) {
+				*link = c->next;
+				cs->count--;
+				container_free(c);
+				continue;
+			}
+			link = &c->next;
+		}
+	}
+}
+
+static struct pl_container *find_locked(struct pl_containers *cs, bool own, uint64_t key, const char *cg_text)
+{
+	for (struct pl_container *c = cs->bucket[key % PL_CONTAINER_BUCKETS]; c; c = c->next)
+		if (c->own_ns == own && c->key == key && (!own || strcmp(c->cg_text, cg_text) == 0))
+			return c;
+	return NULL;
+}
+
+static struct pl_container *take_or_insert(struct pl_fs *fs, bool own, uint64_t key, const char *cg_text,
+					   struct pl_container *fresh)
+{
+	struct pl_containers *cs = &fs->containers;
+	uint64_t now = pl_now_monotonic_ns();
+	struct pl_container *c;
+
+	pthread_mutex_lock(&cs->lock);
+	c = find_locked(cs, own, key, cg_text);
+	if (!c && fresh) {
+		c = fresh;
+		fresh = NULL;
+		c->next = cs->bucket[key % PL_CONTAINER_BUCKETS];
+		cs->bucket[key % PL_CONTAINER_BUCKETS] = c;
+		cs->count++;
+	}
+	if (c) {
+		c->refs++;
+		c->last_used_ns = now;
+	}
+	sweep_locked(cs, now);
+	pthread_mutex_unlock(&cs->lock);
+	container_free(fresh); /* lost a race with another thread creating it */
+	return c;
+}
+
+int pl_container_get(struct pl_fs *fs, pid_t caller, struct pl_container **out)
+{
+	struct pl_container *c, *fresh = NULL;
+	uint64_t ns;
+	int r;
+
+	if (caller <= 0)
+		return -ESRCH; /* the kernel could not name the reader in our pid namespace */
+	r = pl_pidns_ino(fs->host.proc_fd, caller, &ns);
+	if (r < 0)
+		return r;
+	if (ns != fs->self_pidns) {
+		c = take_or_insert(fs, false, ns, NULL, NULL);
+		if (!c) {
+			r = container_new_foreign(fs, caller, ns, &fresh);
+			if (r < 0)
+				return r;
+			c = take_or_insert(fs, false, ns, NULL, fresh);
+		}
+	} else {
+		_cleanup_free_ char *text = NULL;
+		char path[64];
+		uint64_t h;
+
+		snprintf(path, sizeof(path), "%d/cgroup", (int)caller);
+		r = (int)pl_read_file_at(fs->host.proc_fd, path, &text);
+		if (r < 0)
+			return r;
+		h = hash_text(text);
+		c = take_or_insert(fs, true, h, text, NULL);
+		if (!c) {
+			r = container_new_own(fs, text, h, &fresh);
+			if (r < 0)
+				return r;
+			text = NULL; /* owned by fresh */
+			c = take_or_insert(fs, true, h, fresh->cg_text, fresh);
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+void pl_container_put(struct pl_fs *fs, struct pl_container *c)
+{
+	pthread_mutex_lock(&fs->containers.lock);
+	c->refs--;
+	pthread_mutex_unlock(&fs->containers.lock);
+}
+
+static uint64_t cache_ns(const struct pl_fs *fs)
+{
+	return (uint64_t)fs->cfg.cache_ms * 1000000ull;
+}
+
+/* A container's init can be moved to another cgroup; look again once the cache expires. */
+static int refresh_cgroup_locked(struct pl_fs *fs, struct pl_container *c, uint64_t now)
+{
+	struct pl_cgroup cg;
+	int r;
+
+	if (c->own_ns || (c->cg_valid && now - c->cg_at_ns < cache_ns(fs) && now >= c->cg_at_ns))
+		return 0;
+	r = pl_cgroup_of_pid(&fs->cgroot, fs->host.proc_fd, c->init_pid, &cg);
+	if (r < 0)
+		return r;
+	if (!pidfd_alive(c->pidfd)) { /* what we read may belong to a recycled pid */
+		pl_cgroup_free(&cg);
+		return -ESRCH;
+	}
+	pl_cgroup_free(&c->cg);
+	c->cg = cg;
+	c->cg_valid = true;
+	c->cg_at_ns = now;
+	return 0;
+}
+
+static int render_locked(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v,
+			 struct pl_rendered **out)
+{
+	struct pl_source src = {
+		.host = &fs->host,
+		.cg = &c->cg,
+		.opts = &fs->cfg.view,
+		.now_ns = pl_now_boottime_ns(),
+		.init_start_ns = c->init_start_ns,
+		.cpu_history = &c->hist,
+	};
+	struct pl_buf buf;
+	struct pl_rendered *rd;
+	int r;
+
+	pl_buf_init(&buf);
+	r = pl_view_generate(v, &src, &buf);
+	if (r < 0) {
+		pl_buf_free(&buf);
+		return r;
+	}
+	rd = malloc(sizeof(*rd) + buf.len + 1);
+	if (!rd) {
+		pl_buf_free(&buf);
+		return -ENOMEM;
+	}
+	atomic_init(&rd->refs, 1);
+	rd->len = buf.len;
+	memcpy(rd->data, buf.data ? buf.data : "", buf.len);
+	rd->data[buf.len] = '\0';
+	pl_buf_free(&buf);
+	*out = rd;
+	return 0;
+}
+
+static void log_failure_once(struct pl_container *c, struct render_slot *slot, const struct pl_view *v, int err)
+{
+	if (slot->logged_err == err)
+		return;
+	slot->logged_err = err;
+	if (c->own_ns)
+		pl_log_err("cannot render %s for a reader in cgroup %s: %s", v->path,
+			   c->cg.path[PL_CTRL_MEMORY] ? c->cg.path[PL_CTRL_MEMORY] : "?", strerror(-err));
+	else
+		pl_log_err("cannot render %s for the container whose init is pid %d: %s", v->path,
+			   (int)c->init_pid, strerror(-err));
+}
+
+int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v,
+			struct pl_rendered **out)
+{
+	struct render_slot *slot = &c->slot[v - pl_views];
+	uint64_t now = pl_now_monotonic_ns();
+	struct pl_rendered *rd;
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	if (slot->r && now - slot->at_ns < cache_ns(fs)) {
+		atomic_fetch_add_explicit(&slot->r->refs, 1, memory_order_relaxed);
+		*out = slot->r;
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	r = refresh_cgroup_locked(fs, c, now);
+	if (r >= 0)
+		r = render_locked(fs, c, v, &rd);
+	if (r < 0) {
+		log_failure_once(c, slot, v, r);
+		pthread_mutex_unlock(&c->lock);
+		return r;
+	}
+	slot->logged_err = 0;
+	pl_rendered_put(slot->r);
+	if (fs->cfg.cache_ms) {
+		atomic_fetch_add_explicit(&rd->refs, 1, memory_order_relaxed);
+		slot->r = rd;
+		slot->at_ns = now;
+	} else {
+		slot->r = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	*out = rd;
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The proclensfs filesystem, independent of any transport. The libfuse adapter
+ * (fuse_ll.c) maps requests onto these calls; a FUSE-over-io_uring transport can call the
+ * same ones. Inodes are static (one per table entry and per directory on its path), so
+ * nothing here depends on lookup counts or request types. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "proclens/view.h"
+
+#define PL_FS_ROOT_INO 1
+
+struct pl_fs_config {
+	unsigned cache_ms;           /* reuse a container's render for this long; 0: never */
+	struct pl_view_opts view;    /* options passed to every view */
+	const char *proc_dir;        /* "/proc" (tests may point elsewhere) */
+	const char *sys_dir;         /* "/sys" */
+	const char *cgroup_dir;      /* NULL: find the hierarchies in /proc/self/mountinfo */
+};
+
+struct pl_fs;
+struct pl_fs_file;
+
+int pl_fs_new(const struct pl_fs_config *cfg, struct pl_fs **out);
+void pl_fs_free(struct pl_fs *fs);
+
+int pl_fs_lookup(struct pl_fs *fs, uint64_t parent, const char *name, struct stat *st);
+int pl_fs_getattr(struct pl_fs *fs, uint64_t ino, struct stat *st);
+
+/* Directory entries from index `offset` on. emit returns non-zero when its buffer is full
+ * (that entry is then not consumed). "." and ".." are included. */
+typedef int (*pl_fs_emit_fn)(void *ctx, const char *name, const struct stat *st, uint64_t next);
+int pl_fs_readdir(struct pl_fs *fs, uint64_t ino, uint64_t offset, pl_fs_emit_fn emit, void *ctx);
+
+/* Open for reading on behalf of `caller` (a pid or tid in our pid namespace). The content
+ * is rendered (or taken from the container's cache) here; reads serve slices of it, so every
+ * chunking of the reads returns the same bytes. A read at offset 0 after earlier reads
+ * renders afresh (the kernel's seq_file does the same; top re-reads /proc/stat that way).
+ * Write access: -EACCES. */
+int pl_fs_open(struct pl_fs *fs, uint64_t ino, int flags, pid_t caller, struct pl_fs_file **out);
+
+/* Bytes [off, off+size) of the content, clipped (len 0 past the end). The slice stays valid
+ * until pl_fs_slice_done, even if another thread re-reads the file meanwhile. */
+struct pl_fs_slice {
+	const char *data;
+	size_t len;
+	void *hold;
+};
+int pl_fs_read(struct pl_fs *fs, struct pl_fs_file *f, uint64_t off, size_t size, struct pl_fs_slice *out);
+void pl_fs_slice_done(struct pl_fs_slice *s);
+void pl_fs_release(struct pl_fs *fs, struct pl_fs_file *f);
+
+/* How many containers are cached (for tests and debugging). */
+size_t pl_fs_container_count(struct pl_fs *fs);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "fs.h"
+#include "tree.h"
+#include "proclens/cgroup.h"
+#include "proclens/host.h"
+
+/* A rendered file, shared by every open that took it from the cache. */
+struct pl_rendered {
+	atomic_uint refs;
+	size_t len;
+	char data[];
+};
+
+void pl_rendered_put(struct pl_rendered *r);
+
+struct pl_container;
+
+#define PL_CONTAINER_BUCKETS 256
+
+struct pl_containers {
+	pthread_mutex_t lock;
+	struct pl_container *bucket[PL_CONTAINER_BUCKETS];
+	size_t count;
+	uint64_t last_sweep_ns;
+};
+
+struct pl_fs {
+	struct pl_fs_config cfg;
+	struct pl_host host;
+	struct pl_cgroup_root cgroot;
+	struct pl_tree tree;
+	uint64_t self_pidns;        /* our pid namespace: its readers are seen by their own cgroup */
+	uint64_t self_init_start_ns; /* when pid 1 of our namespace started */
+	struct timespec mount_time;
+	struct pl_containers containers;
+};
+
+int pl_containers_init(struct pl_containers *cs);
+void pl_containers_destroy(struct pl_containers *cs);
+/* The container `caller` belongs to, with a reference (drop with pl_container_put). */
+int pl_container_get(struct pl_fs *fs, pid_t caller, struct pl_container **out);
+void pl_container_put(struct pl_fs *fs, struct pl_container *c);
+/* View v's content for container c, with a reference (drop with pl_rendered_put). */
+int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v,
+			struct pl_rendered **out);

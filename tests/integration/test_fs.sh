@@ -1,0 +1,131 @@
+#!/bin/bash
+# proclensfs end to end: a real FUSE mount, real cgroups, real namespaces, and the real
+# tools (procps free, top, uptime; cat) reading the files bound over /proc.
+. "$(dirname "$0")/lib.sh"
+
+[ -x "$PROCLENSFS" ] || { t_fail "no $PROCLENSFS (run make)"; t_done; }
+[ -c /dev/fuse ] || t_skip_all "no /dev/fuse"
+
+tmp=$(t_mktemp_dir)
+mnt=$tmp/mnt
+name=proclens-test-fs-$$
+MiB=$((1024 * 1024))
+
+t_check "proclensfs mounts and returns once mounted" t_start_fs "$mnt"
+pid=$(cat "$mnt.pid")
+t_check "pid file names a live daemon" kill -0 "$pid"
+t_match "mount is read-only FUSE with allow_other" "$(grep " $mnt " /proc/self/mounts)" "fuse.proclensfs ro,.*allow_other"
+
+# ---- a container: 256 MiB, half a CPU, cpuset {0} ----
+t_cg_make "$name" $((256 * MiB)) 50000 100000 0 || { t_fail "cannot make test cgroup"; t_done; }
+cgs=$T_CG
+
+out=$(t_in_container "$mnt" "$cgs" 'free -m')
+t_eq "free -m shows a 256 MiB total" "$(echo "$out" | awk '/^Mem:/ {print $2}')" 256
+used=$(echo "$out" | awk '/^Mem:/ {print $3}')
+t_range "free -m shows the container's usage, not the host's" "$used" 0 255
+
+out=$(t_in_container "$mnt" "$cgs" 'top -bn1 -1 | head -n 8')
+t_match "top shows 256 MiB of memory" "$out" 'MiB Mem : +256\.0 total'
+t_eq "top shows one CPU" "$(echo "$out" | grep -c '^%Cpu')" 1
+
+out=$(t_in_container "$mnt" "$cgs" 'uptime; cat /proc/uptime')
+t_match "uptime counts from the container's start" "$out" 'up +[0-9]+ min'
+secs=$(echo "$out" | tail -n 1 | cut -d. -f1)
+t_range "/proc/uptime is seconds since the container's init" "$secs" 0 30
+
+out=$(t_in_container "$mnt" "$cgs" 'cat /proc/cpuinfo')
+t_eq "cpuinfo has one processor" "$(echo "$out" | grep -c '^processor')" 1
+t_match "cpuinfo renumbers from 0" "$out" '^processor[[:space:]]+: 0$'
+
+out=$(t_in_container "$mnt" "$cgs" 'cat /proc/stat')
+t_eq "stat has one cpuN line" "$(echo "$out" | grep -c '^cpu[0-9]')" 1
+t_match "stat keeps btime" "$out" "^btime $(awk '/^btime/ {print $2}' /proc/stat)\$"
+
+# A reader in our own pid namespace, placed in the cgroup, sees the cgroup's numbers.
+out=$(sh -c "$(t_cg_enter_cmd $cgs) && cat '$mnt/proc/meminfo'")
+t_match "a host-namespace reader in the cgroup sees its cgroup" "$out" "^MemTotal: +$((256 * 1024)) kB"
+
+# A host shell in the root cgroup gets the host's view. This test runs in some cgroup of
+# its own, so compare with a reader in the same cgroup instead: no container limit -> host MemTotal.
+host_total=$(awk '/^MemTotal/ {print $2}' /proc/meminfo)
+t_match "a reader with no memory limit sees the host's MemTotal" "$(cat "$mnt/proc/meminfo")" "^MemTotal: +$host_total kB"
+
+# ---- a second container must never see the first one's numbers ----
+t_cg_make "$name-b" $((512 * MiB)) "" "" "" || t_fail "cannot make second test cgroup"
+cgs2=$T_CG
+a=$(t_in_container "$mnt" "$cgs" 'awk "/^MemTotal/ {print \$2}" /proc/meminfo')
+b=$(t_in_container "$mnt" "$cgs2" 'awk "/^MemTotal/ {print \$2}" /proc/meminfo')
+t_eq "container A sees its own limit" "$a" $((256 * 1024))
+t_eq "container B sees its own limit" "$b" $((512 * 1024))
+
+# ---- a limit set on an ancestor applies to the child ----
+if t_cgroup_v2; then
+	parent=$(echo "$cgs" | awk '{print $1}')
+	echo +memory >"$parent/cgroup.subtree_control" 2>/dev/null
+	child=$parent/inner
+else
+	parent=$(echo "$cgs" | tr ' ' '\n' | grep '/memory/')
+	child=$parent/inner
+fi
+if mkdir "$child" 2>/dev/null; then
+	t_defer "rmdir '$child'"
+	# On v2 a process can only sit in a leaf: enter the child in the memory hierarchy
+	# and the same cgroups elsewhere.
+	if t_cgroup_v2; then inner_cgs=$child; else inner_cgs=$(echo "$cgs" | sed "s#$parent#$child#"); fi
+	out=$(t_in_container "$mnt" "$inner_cgs" 'free -m')
+	t_eq "a child cgroup inherits its parent's tighter limit" "$(echo "$out" | awk '/^Mem:/ {print $2}')" 256
+else
+	t_fail "cannot make a child cgroup under $parent"
+fi
+
+# ---- read semantics ----
+# A second daemon whose renders stay put for a minute, so reads of one open can be compared
+# byte for byte whatever the counters do.
+t_start_fs "$tmp/still" --cache-ms 60000 || t_fail "cannot start a second daemon"
+for f in meminfo cpuinfo stat uptime; do
+	n=$("$BUILD/tests/helpers/readchunks" "$tmp/still/proc/$f" 2>&1)
+	t_match "proc/$f: 1-, 7- and 64K-byte reads and offsets agree within one open" "$n" '^[0-9]+$'
+done
+# top and free keep the file open and pread it from offset 0 on each refresh.
+out=$("$BUILD/tests/helpers/readchunks" --reread "$mnt/proc/uptime")
+first=$(echo "$out" | head -n 1 | cut -d' ' -f1)
+second=$(echo "$out" | tail -n 1 | cut -d' ' -f1)
+t_check "a re-read from offset 0 on the same descriptor is fresh ($first -> $second)" \
+	awk -v a="$first" -v b="$second" 'BEGIN { exit !(b - a >= 1.0) }'
+
+t_match "ls -la lists the four files" "$(ls -la "$mnt/proc")" 'meminfo'
+t_eq "ls -la shows read-only files" "$(stat -c %A "$mnt/proc/meminfo")" "-r--r--r--"
+
+# ---- writes always fail ----
+t_check "writing a file fails" sh -c "! echo x 2>/dev/null >'$mnt/proc/meminfo'"
+t_check "creating a file fails" sh -c "! touch '$mnt/proc/new' 2>/dev/null"
+t_check "chmod fails" sh -c "! chmod 666 '$mnt/proc/meminfo' 2>/dev/null"
+t_check "mkdir fails" sh -c "! mkdir '$mnt/proc/d' 2>/dev/null"
+t_check "unlink fails" sh -c "! rm -f '$mnt/proc/meminfo' 2>/dev/null"
+t_match "the file is still there after rm" "$(cat "$mnt/proc/meminfo")" '^MemTotal:'
+t_check "no file appeared" test ! -e "$mnt/proc/new"
+
+# ---- the daemon's command line ----
+t_check "--help exits 0" sh -c "\"$PROCLENSFS\" --help >/dev/null"
+t_match "--version prints the version" "$("$PROCLENSFS" --version)" '^proclensfs [0-9]+\.'
+err=$("$PROCLENSFS" --bogus "$tmp/x" 2>&1); rc=$?
+t_eq "an unknown option exits 2" "$rc" 2
+t_match "an unknown option is named" "$err" 'bogus'
+err=$("$PROCLENSFS" 2>&1); rc=$?
+t_eq "a missing mount point exits 2" "$rc" 2
+touch "$tmp/file"
+err=$("$PROCLENSFS" -f "$tmp/file" 2>&1); rc=$?
+t_check "a mount point that is a file is refused" test "$rc" -ne 0
+t_match "and the reason is given" "$err" 'not a directory'
+err=$("$PROCLENSFS" --cache-ms abc "$tmp/x" 2>&1); rc=$?
+t_eq "a bad --cache-ms exits 2" "$rc" 2
+
+# ---- SIGTERM unmounts cleanly ----
+kill -TERM "$pid"
+for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+t_check "SIGTERM stops the daemon" sh -c "! kill -0 $pid 2>/dev/null"
+t_check "SIGTERM unmounts" sh -c "! mountpoint -q '$mnt'"
+t_check "SIGTERM removes the pid file" test ! -e "$mnt.pid"
+
+t_done
