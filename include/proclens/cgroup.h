@@ -38,13 +38,20 @@ struct pl_cgroup_root {
 	bool on_v2[PL_CTRL_COUNT];          /* controller lives on the v2 hierarchy */
 };
 
-/* Find the hierarchies from /proc/self/mountinfo. */
+/* Find the hierarchies from /proc/self/mountinfo. -ENOENT when no hierarchy serving any of
+ * our controllers is mounted. A hierarchy mounted twice: the first mount listed wins. */
 int pl_cgroup_root_detect(struct pl_cgroup_root *r);
+/* Same from another mountinfo file; mount targets are opened below sysroot (NULL = "/").
+ * For tests and for looking at another mount namespace through /proc/PID/root. */
+int pl_cgroup_root_detect_from(struct pl_cgroup_root *r, const char *mountinfo, const char *sysroot);
 /* Use a directory laid out like /sys/fs/cgroup (fixtures, or an unusual mount point):
  * DIR/cgroup.controllers present -> pure v2 at DIR; otherwise DIR/<name> for each v1
  * controller (memory, cpu, cpuacct, "cpu,cpuacct", cpuset, pids, blkio) and DIR/unified
  * as the v2 hierarchy of a hybrid layout. */
 int pl_cgroup_root_open_dir(struct pl_cgroup_root *r, const char *dir);
+/* Every fd -1, nothing allocated: what detect/open_dir leave on failure and close leaves
+ * behind. A memset-zeroed root is NOT empty (fd 0): init it before a close can reach it. */
+void pl_cgroup_root_init(struct pl_cgroup_root *r);
 void pl_cgroup_root_close(struct pl_cgroup_root *r);
 /* True when no controller is on v1 (pure cgroup v2). */
 bool pl_cgroup_root_is_v2(const struct pl_cgroup_root *r);
@@ -58,17 +65,23 @@ struct pl_cgroup {
 	char *path[PL_CTRL_COUNT];
 };
 
-/* From the text of /proc/PID/cgroup ("ID:controllers:/path" lines). */
+/* From the text of /proc/PID/cgroup ("ID:controllers:/path" lines). The mount root of each
+ * hierarchy is stripped; a path outside it -> -ENOENT, as is text naming none of the
+ * hierarchies in r. -EINVAL for text that is not /proc/PID/cgroup. All out-functions below
+ * leave *out safe to pl_cgroup_free() even on failure. */
 int pl_cgroup_parse_proc(const struct pl_cgroup_root *r, const char *text, struct pl_cgroup *out);
-/* Read /proc/PID/cgroup below proc_fd (a dirfd of /proc) and parse it. */
+/* Read /proc/PID/cgroup below proc_fd (a dirfd of /proc) and parse it; -ESRCH when the
+ * process is gone. */
 int pl_cgroup_of_pid(const struct pl_cgroup_root *r, int proc_fd, pid_t pid, struct pl_cgroup *out);
 /* The same path in every hierarchy ("/proclens/web" or "proclens/web"); -ENOENT if it
- * exists in none of them. */
+ * exists in none of them (controllers where it does not exist get no path); -EINVAL for
+ * "." or ".." components. */
 int pl_cgroup_from_path(const struct pl_cgroup_root *r, const char *path, struct pl_cgroup *out);
 void pl_cgroup_free(struct pl_cgroup *cg);
 int pl_cgroup_copy(const struct pl_cgroup *src, struct pl_cgroup *dst);
 bool pl_cgroup_equal(const struct pl_cgroup *a, const struct pl_cgroup *b);
-/* The cgroup is the root of controller c's hierarchy (the whole machine). */
+/* The cgroup is the root of controller c's hierarchy (the whole machine): path "" on a
+ * mount rooted at "/". The root of a container's own cgroup mount is not. */
 bool pl_cgroup_is_root(const struct pl_cgroup *cg, enum pl_controller c);
 
 /* ---- memory ---- */
@@ -88,7 +101,7 @@ struct pl_memstat {
 struct pl_memory {
 	uint64_t limit_bytes;      /* effective memory limit, PL_UNLIMITED */
 	uint64_t usage_bytes;      /* v1 memory.usage_in_bytes, v2 memory.current */
-	bool swap_accounting;      /* false: no memsw / memory.swap.* files */
+	bool swap_accounting;      /* false: no memsw / memory.swap.* files (both below PL_ABSENT) */
 	uint64_t swap_limit_bytes; /* effective swap-only limit (v1: memsw - mem), PL_UNLIMITED */
 	uint64_t swap_usage_bytes; /* swap in use by the subtree */
 	struct pl_memstat stat;
@@ -100,7 +113,8 @@ int pl_cgroup_memory(const struct pl_cgroup *cg, struct pl_memory *m);
 
 struct pl_cpu_limits {
 	/* Effective bandwidth as quota/period: the level with the smallest quota/period ratio
-	 * wins. quota_usec == PL_UNLIMITED when no level sets a quota. */
+	 * wins. quota_usec == PL_UNLIMITED (and period_usec 0) when no level sets a quota or
+	 * no cpu controller applies. */
 	uint64_t quota_usec;
 	uint64_t period_usec;
 	/* Effective cpuset (v1 cpuset.effective_cpus, v2 cpuset.cpus.effective of the nearest
@@ -109,6 +123,7 @@ struct pl_cpu_limits {
 	struct pl_cpuset cpus;
 };
 
+/* -ENOENT only when neither the cpu nor the cpuset controller serves this cgroup. */
 int pl_cgroup_cpu_limits(const struct pl_cgroup *cg, struct pl_cpu_limits *l);
 
 /* Cumulative CPU time of the subtree, nanoseconds. */
@@ -122,7 +137,8 @@ int pl_cgroup_cpu_usage_percpu(const struct pl_cgroup *cg, uint64_t *user_ns, ui
 /* ---- tasks and pids ---- */
 
 /* Call cb for every thread id in the subtree of controller c's cgroup (v1 "tasks",
- * v2 "cgroup.threads", recursing into child cgroups). Stops at the first cb < 0. */
+ * v2 "cgroup.threads", recursing into child cgroups). Stops at the first cb < 0 and returns
+ * it. Child cgroups removed while walking are skipped. */
 int pl_cgroup_for_each_task(const struct pl_cgroup *cg, enum pl_controller c,
 			    int (*cb)(pid_t tid, void *userdata), void *userdata);
 

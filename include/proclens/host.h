@@ -16,6 +16,8 @@ struct pl_host {
 
 int pl_host_open(struct pl_host *h, const char *proc_dir, const char *sys_dir);
 void pl_host_close(struct pl_host *h);
+/* A whole file below proc_fd ("meminfo", "cpuinfo"...), malloc'ed; returns the length. */
+ssize_t pl_host_read_proc(const struct pl_host *h, const char *rel, char **out);
 
 /* /proc/meminfo as ordered lines, so a render can keep every line, order and format. */
 #define PL_MEMINFO_MAX_LINES 128
@@ -29,6 +31,8 @@ struct pl_meminfo {
 	struct pl_meminfo_line line[PL_MEMINFO_MAX_LINES];
 };
 
+/* Lines are "Key: value" or "Key: value kB"; -EINVAL on anything else, -E2BIG past
+ * PL_MEMINFO_MAX_LINES. */
 int pl_meminfo_parse(const char *text, struct pl_meminfo *mi);
 int pl_host_meminfo(const struct pl_host *h, struct pl_meminfo *mi);
 /* The line's value, or -ENOENT. */
@@ -40,6 +44,9 @@ int pl_host_online_cpus(const struct pl_host *h, struct pl_cpuset *cpus);
 /* btime from /proc/stat (seconds since the epoch). */
 int pl_host_btime(const struct pl_host *h, uint64_t *btime);
 
-/* starttime (field 22 of /proc/PID/stat, clock ticks after boot) and state (field 3). */
+/* starttime (field 22 of /proc/PID/stat, clock ticks after boot) and state (field 3).
+ * Either output pointer may be NULL. */
 int pl_proc_stat_parse(const char *text, char *state, uint64_t *start_ticks);
 int pl_host_proc_start(const struct pl_host *h, pid_t pid, uint64_t *start_ticks);
+/* State letter of a thread ('R', 'S', 'D'...), from /proc/TID/stat. -ENOENT once it exited. */
+int pl_host_task_state(const struct pl_host *h, pid_t tid, char *state);

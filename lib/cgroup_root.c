@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Where the cgroup hierarchies are (mount detection) and where a process sits in them
+ * (/proc/PID/cgroup, explicit paths). Reading control files is lib/cgroup.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proclens/cgroup.h"
+#include "proclens/cleanup.h"
+#include "proclens/util.h"
+
+static const char *const controller_names[PL_CTRL_COUNT] = {
+    [PL_CTRL_MEMORY] = "memory", [PL_CTRL_CPU] = "cpu",	  [PL_CTRL_CPUACCT] = "cpuacct",
+    [PL_CTRL_CPUSET] = "cpuset", [PL_CTRL_PIDS] = "pids", [PL_CTRL_IO] = "io",
+};
+
+/* Names in v1 super options and /proc/PID/cgroup: v1 calls the io controller "blkio". */
+static const char *const v1_names[PL_CTRL_COUNT] = {
+    [PL_CTRL_MEMORY] = "memory", [PL_CTRL_CPU] = "cpu",	  [PL_CTRL_CPUACCT] = "cpuacct",
+    [PL_CTRL_CPUSET] = "cpuset", [PL_CTRL_PIDS] = "pids", [PL_CTRL_IO] = "blkio",
+};
+
+/* Names in v2 cgroup.controllers. cpuacct has none: v2 keeps cpu.stat usage in every
+ * cgroup whether or not the cpu controller is enabled. */
+static const char *const v2_names[PL_CTRL_COUNT] = {
+    [PL_CTRL_MEMORY] = "memory", [PL_CTRL_CPU] = "cpu",	  [PL_CTRL_CPUACCT] = NULL,
+    [PL_CTRL_CPUSET] = "cpuset", [PL_CTRL_PIDS] = "pids", [PL_CTRL_IO] = "io",
+};
+
+const char *pl_controller_name(enum pl_controller c)
+{
+	if ((unsigned)c >= PL_CTRL_COUNT)
+		return "unknown";
+	return controller_names[c];
+}
+
+void pl_cgroup_root_init(struct pl_cgroup_root *r)
+{
+	r->v2_fd = -1;
+	r->v2_mount_root = NULL;
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		r->v1_fd[c] = -1;
+		r->v1_mount_root[c] = NULL;
+		r->on_v2[c] = false;
+	}
+}
+
+void pl_cgroup_root_close(struct pl_cgroup_root *r)
+{
+	if (!r)
+		return;
+	if (r->v2_fd >= 0)
+		close(r->v2_fd);
+	free(r->v2_mount_root);
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		if (r->v1_fd[c] >= 0)
+			close(r->v1_fd[c]);
+		free(r->v1_mount_root[c]);
+	}
+	pl_cgroup_root_init(r);
+}
+
+bool pl_cgroup_root_is_v2(const struct pl_cgroup_root *r)
+{
+	if (r->v2_fd < 0)
+		return false;
+	for (int c = 0; c < PL_CTRL_COUNT; c++)
+		if (r->v1_fd[c] >= 0)
+			return false;
+	return true;
+}
+
+int pl_cgroup_root_fd(const struct pl_cgroup_root *r, enum pl_controller c)
+{
+	if (!r || (unsigned)c >= PL_CTRL_COUNT)
+		return -1;
+	return r->on_v2[c] ? r->v2_fd : r->v1_fd[c];
+}
+
+static const char *mount_root_of(const struct pl_cgroup_root *r, enum pl_controller c)
+{
+	const char *m = r->on_v2[c] ? r->v2_mount_root : r->v1_mount_root[c];
+	return m ? m : "/";
+}
+
+/* Exact token in a comma-separated list: "cpu" must not match "cpuacct" or "cpuset". */
+static bool list_has(const char *list, const char *word, char sep)
+{
+	size_t wlen = strlen(word);
+
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, sep);
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == wlen && memcmp(p, word, wlen) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* Give controller c its own dup of a hierarchy's dirfd, so close() needs no refcounts when
+ * one v1 mount ("cpu,cpuacct") serves several controllers. */
+static int set_v1(struct pl_cgroup_root *r, enum pl_controller c, int fd, const char *mount_root)
+{
+	_cleanup_close_ int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	char *root_copy;
+
+	if (dup_fd < 0)
+		return -errno;
+	root_copy = strdup(mount_root && *mount_root ? mount_root : "/");
+	if (!root_copy)
+		return -ENOMEM;
+	r->v1_fd[c] = TAKE_FD(dup_fd);
+	r->v1_mount_root[c] = root_copy;
+	return 0;
+}
+
+/* A controller lives on v2 when no v1 mount carries it and the v2 root lists it. */
+static int compute_on_v2(struct pl_cgroup_root *r)
+{
+	char list[1024];
+	ssize_t n;
+
+	if (r->v2_fd < 0)
+		return 0;
+	n = pl_read_file_at_buf(r->v2_fd, "cgroup.controllers", list, sizeof(list));
+	if (n == -ENOENT)
+		list[0] = '\0';
+	else if (n < 0)
+		return (int)n;
+	/* The file is space separated with a trailing newline. */
+	for (char *p = list; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		if (r->v1_fd[c] >= 0)
+			continue;
+		r->on_v2[c] = v2_names[c] ? list_has(list, v2_names[c], ' ') : true;
+	}
+	return 0;
+}
+
+static int open_mount_dir(int base_fd, const char *target)
+{
+	int fd;
+
+	/* With a sysroot, mountinfo's absolute targets are looked up below it. */
+	if (base_fd != AT_FDCWD)
+		while (*target == '/')
+			target++;
+	fd = openat(base_fd, *target ? target : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* A mount we cannot open (hidden by an overmount, no permission) is skipped: another
+ * mount of the same hierarchy, or none at all, is a better answer than failing. */
+static bool skippable_open_error(int r)
+{
+	return r == -ENOENT || r == -EACCES || r == -EPERM || r == -ENOTDIR;
+}
+
+static int take_v1_mount(struct pl_cgroup_root *r, struct libmnt_fs *fs, int base_fd)
+{
+	const char *opts = mnt_fs_get_fs_options(fs);
+	_cleanup_close_ int fd = -1;
+
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		int k;
+
+		/* First mount wins: a hierarchy can be bind-mounted again elsewhere. */
+		if (r->v1_fd[c] >= 0 || !list_has(opts, v1_names[c], ','))
+			continue;
+		if (fd < 0) {
+			fd = open_mount_dir(base_fd, mnt_fs_get_target(fs));
+			if (fd < 0)
+				return skippable_open_error(fd) ? 0 : fd;
+		}
+		k = set_v1(r, c, fd, mnt_fs_get_root(fs));
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
+static int take_v2_mount(struct pl_cgroup_root *r, struct libmnt_fs *fs, int base_fd)
+{
+	const char *root = mnt_fs_get_root(fs);
+	int fd;
+
+	if (r->v2_fd >= 0)
+		return 0;
+	fd = open_mount_dir(base_fd, mnt_fs_get_target(fs));
+	if (fd < 0)
+		return skippable_open_error(fd) ? 0 : fd;
+	r->v2_fd = fd;
+	r->v2_mount_root = strdup(root && *root ? root : "/");
+	return r->v2_mount_root ? 0 : -ENOMEM;
+}
+
+static void unref_tablep(struct libmnt_table **t)
+{
+	mnt_unref_table(*t);
+}
+
+static void free_iterp(struct libmnt_iter **i)
+{
+	mnt_free_iter(*i);
+}
+
+static int scan_mountinfo(struct pl_cgroup_root *r, const char *mountinfo, int base_fd)
+{
+	struct libmnt_table *tb __attribute__((cleanup(unref_tablep))) = NULL;
+	struct libmnt_iter *it __attribute__((cleanup(free_iterp))) = NULL;
+	struct libmnt_fs *fs;
+	int k;
+
+	errno = 0;
+	tb = mnt_new_table_from_file(mountinfo);
+	if (!tb)
+		return errno > 0 ? -errno : -EINVAL;
+	it = mnt_new_iter(MNT_ITER_FORWARD);
+	if (!it)
+		return -ENOMEM;
+	while ((k = mnt_table_next_fs(tb, it, &fs)) == 0) {
+		const char *type = mnt_fs_get_fstype(fs);
+
+		if (!type || !mnt_fs_get_target(fs))
+			continue;
+		if (strcmp(type, "cgroup2") == 0)
+			k = take_v2_mount(r, fs, base_fd);
+		else if (strcmp(type, "cgroup") == 0)
+			k = take_v1_mount(r, fs, base_fd);
+		if (k < 0)
+			return k;
+	}
+	return k < 0 ? k : 0;
+}
+
+static bool root_has_any(const struct pl_cgroup_root *r)
+{
+	for (int c = 0; c < PL_CTRL_COUNT; c++)
+		if (pl_cgroup_root_fd(r, c) >= 0)
+			return true;
+	return false;
+}
+
+int pl_cgroup_root_detect_from(struct pl_cgroup_root *r, const char *mountinfo, const char *sysroot)
+{
+	_cleanup_close_ int base_fd = -1;
+	int k;
+
+	pl_cgroup_root_init(r);
+	if (sysroot) {
+		base_fd = open(sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (base_fd < 0)
+			return -errno;
+	}
+	k = scan_mountinfo(r, mountinfo, sysroot ? base_fd : AT_FDCWD);
+	if (k >= 0)
+		k = compute_on_v2(r);
+	if (k >= 0 && !root_has_any(r))
+		k = -ENOENT;
+	if (k < 0)
+		pl_cgroup_root_close(r);
+	return k < 0 ? k : 0;
+}
+
+int pl_cgroup_root_detect(struct pl_cgroup_root *r)
+{
+	return pl_cgroup_root_detect_from(r, "/proc/self/mountinfo", NULL);
+}
+
+static int open_dir_v1(struct pl_cgroup_root *r, int dir_fd)
+{
+	static const struct {
+		const char *name;
+		enum pl_controller ctrl[2];
+		unsigned n;
+	} dirs[] = {
+	    {"memory", {PL_CTRL_MEMORY}, 1},   {"cpu", {PL_CTRL_CPU}, 1},
+	    {"cpuacct", {PL_CTRL_CPUACCT}, 1}, {"cpu,cpuacct", {PL_CTRL_CPU, PL_CTRL_CPUACCT}, 2},
+	    {"cpuset", {PL_CTRL_CPUSET}, 1},   {"pids", {PL_CTRL_PIDS}, 1},
+	    {"blkio", {PL_CTRL_IO}, 1},
+	};
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(dirs); i++) {
+		/* No O_NOFOLLOW: systemd makes "cpu" and "cpuacct" symlinks to "cpu,cpuacct". */
+		_cleanup_close_ int fd = openat(dir_fd, dirs[i].name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			return -errno;
+		}
+		for (unsigned j = 0; j < dirs[i].n; j++) {
+			enum pl_controller c = dirs[i].ctrl[j];
+			int k;
+
+			if (r->v1_fd[c] >= 0)
+				continue;
+			k = set_v1(r, c, fd, "/");
+			if (k < 0)
+				return k;
+		}
+	}
+	return 0;
+}
+
+int pl_cgroup_root_open_dir(struct pl_cgroup_root *r, const char *dir)
+{
+	_cleanup_close_ int dir_fd = -1;
+	struct stat st;
+	int k = 0;
+
+	pl_cgroup_root_init(r);
+	dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return -errno;
+	if (fstatat(dir_fd, "cgroup.controllers", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		r->v2_fd = TAKE_FD(dir_fd);
+	} else {
+		k = open_dir_v1(r, dir_fd);
+		if (k >= 0) {
+			r->v2_fd = openat(dir_fd, "unified", O_PATH | O_DIRECTORY | O_CLOEXEC);
+			if (r->v2_fd < 0 && errno != ENOENT && errno != ENOTDIR)
+				k = -errno;
+		}
+	}
+	if (k >= 0 && r->v2_fd >= 0 && !(r->v2_mount_root = strdup("/")))
+		k = -ENOMEM;
+	if (k >= 0)
+		k = compute_on_v2(r);
+	if (k >= 0 && !root_has_any(r))
+		k = -ENOENT;
+	if (k < 0)
+		pl_cgroup_root_close(r);
+	return k < 0 ? k : 0;
+}
+
+/* ---- a process's place in the hierarchies ---- */
+
+void pl_cgroup_free(struct pl_cgroup *cg)
+{
+	if (!cg)
+		return;
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		free(cg->path[c]);
+		cg->path[c] = NULL;
+	}
+}
+
+static void cgroup_init(struct pl_cgroup *cg, const struct pl_cgroup_root *r)
+{
+	cg->root = r;
+	for (int c = 0; c < PL_CTRL_COUNT; c++)
+		cg->path[c] = NULL;
+}
+
+int pl_cgroup_copy(const struct pl_cgroup *src, struct pl_cgroup *dst)
+{
+	cgroup_init(dst, src->root);
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		if (!src->path[c])
+			continue;
+		dst->path[c] = strdup(src->path[c]);
+		if (!dst->path[c]) {
+			pl_cgroup_free(dst);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+bool pl_cgroup_equal(const struct pl_cgroup *a, const struct pl_cgroup *b)
+{
+	if (a->root != b->root)
+		return false;
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		if (!a->path[c] != !b->path[c])
+			return false;
+		if (a->path[c] && strcmp(a->path[c], b->path[c]) != 0)
+			return false;
+	}
+	return true;
+}
+
+bool pl_cgroup_is_root(const struct pl_cgroup *cg, enum pl_controller c)
+{
+	if (!cg->root || (unsigned)c >= PL_CTRL_COUNT || !cg->path[c] || cg->path[c][0] != '\0')
+		return false;
+	/* The root of a mount rooted at "/docker/abc" is the container, not the machine. */
+	return strcmp(mount_root_of(cg->root, c), "/") == 0;
+}
+
+static bool has_dot_component(const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	while (p < end) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		size_t clen = slash ? (size_t)(slash - p) : (size_t)(end - p);
+
+		if ((clen == 1 && p[0] == '.') || (clen == 2 && p[0] == '.' && p[1] == '.'))
+			return true;
+		p += clen + 1;
+	}
+	return false;
+}
+
+/* "/docker/abc/web" under mount root "/docker/abc" -> "web". A path outside the mount
+ * root (another container's cgroup, or cgroupns' "/../x") is not reachable through it. */
+static int strip_mount_root(const char *path, size_t len, const char *mount_root, char **out)
+{
+	size_t mlen = strlen(mount_root);
+
+	while (mlen > 0 && mount_root[mlen - 1] == '/')
+		mlen--;
+	if (len < mlen || memcmp(path, mount_root, mlen) != 0 || (len > mlen && path[mlen] != '/'))
+		return -ENOENT;
+	path += mlen;
+	len -= mlen;
+	while (len > 0 && *path == '/')
+		path++, len--;
+	while (len > 0 && path[len - 1] == '/')
+		len--;
+	if (has_dot_component(path, len))
+		return -ENOENT;
+	*out = strndup(path, len);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int assign_path(struct pl_cgroup *cg, enum pl_controller c, const char *path, size_t len)
+{
+	char *rel = NULL;
+	int k = strip_mount_root(path, len, mount_root_of(cg->root, c), &rel);
+
+	if (k < 0)
+		return k;
+	free(cg->path[c]);
+	cg->path[c] = rel;
+	return 0;
+}
+
+/* One "ID:controllers:/path" line. Only the first two colons separate: a path may hold
+ * colons. */
+static int parse_proc_line(struct pl_cgroup *cg, const char *line, size_t len)
+{
+	const struct pl_cgroup_root *r = cg->root;
+	const char *end = line + len, *c1, *c2, *path;
+	size_t path_len;
+	_cleanup_free_ char *ctrls = NULL;
+
+	c1 = memchr(line, ':', len);
+	if (!c1 || c1 == line)
+		return -EINVAL;
+	for (const char *p = line; p < c1; p++)
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+	c2 = memchr(c1 + 1, ':', (size_t)(end - c1 - 1));
+	if (!c2)
+		return -EINVAL;
+	path = c2 + 1;
+	path_len = (size_t)(end - path);
+	if (path_len == 0 || path[0] != '/')
+		return -EINVAL;
+	if (c2 == c1 + 1) {
+		/* "0::/path" is the v2 hierarchy; no v1 hierarchy is without a controller or a
+		 * name=, so an empty list with another ID is not kernel output. */
+		if (c1 - line != 1 || line[0] != '0')
+			return -EINVAL;
+		for (int c = 0; c < PL_CTRL_COUNT; c++) {
+			int k = r->on_v2[c] ? assign_path(cg, c, path, path_len) : 0;
+			if (k < 0)
+				return k;
+		}
+		return 0;
+	}
+	ctrls = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
+	if (!ctrls)
+		return -ENOMEM;
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		/* "name=systemd" and controllers we do not use (devices, freezer) never match. */
+		if (r->v1_fd[c] < 0 || r->on_v2[c] || !list_has(ctrls, v1_names[c], ','))
+			continue;
+		int k = assign_path(cg, c, path, path_len);
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
+int pl_cgroup_parse_proc(const struct pl_cgroup_root *r, const char *text, struct pl_cgroup *out)
+{
+	struct pl_cgroup cg;
+	bool any_line = false, any_path = false;
+
+	cgroup_init(out, r);
+	if (!r || !text)
+		return -EINVAL;
+	cgroup_init(&cg, r);
+	for (const char *line = text; *line;) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+
+		if (len > 0) {
+			int k = parse_proc_line(&cg, line, len);
+			if (k < 0) {
+				pl_cgroup_free(&cg);
+				return k;
+			}
+			any_line = true;
+		}
+		line += len + (eol ? 1 : 0);
+	}
+	for (int c = 0; c < PL_CTRL_COUNT; c++)
+		any_path = any_path || cg.path[c];
+	if (!any_line)
+		return -EINVAL;
+	if (!any_path)
+		return -ENOENT;
+	*out = cg;
+	return 0;
+}
+
+int pl_cgroup_of_pid(const struct pl_cgroup_root *r, int proc_fd, pid_t pid, struct pl_cgroup *out)
+{
+	_cleanup_free_ char *text = NULL;
+	char rel[32];
+	ssize_t n;
+
+	cgroup_init(out, r);
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "%d/cgroup", (int)pid);
+	n = pl_read_file_at(proc_fd, rel, &text);
+	/* Keep -ENOENT for "no such controller": a vanished process is -ESRCH. */
+	if (n == -ENOENT)
+		return -ESRCH;
+	if (n < 0)
+		return (int)n;
+	return pl_cgroup_parse_proc(r, text, out);
+}
+
+/* "/a//b/" -> "a/b"; "." and ".." components are refused so a path cannot leave the
+ * hierarchy through the held dirfd. */
+static int normalize_path(const char *path, char **out)
+{
+	size_t len = strlen(path), n = 0;
+	_cleanup_free_ char *rel = NULL;
+
+	if (len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	rel = malloc(len + 1);
+	if (!rel)
+		return -ENOMEM;
+	for (const char *p = path; *p;) {
+		size_t clen = strcspn(p, "/");
+
+		if ((clen == 1 && p[0] == '.') || (clen == 2 && p[0] == '.' && p[1] == '.'))
+			return -EINVAL;
+		if (clen > 0) {
+			if (n > 0)
+				rel[n++] = '/';
+			memcpy(rel + n, p, clen);
+			n += clen;
+		}
+		p += clen;
+		while (*p == '/')
+			p++;
+	}
+	rel[n] = '\0';
+	*out = TAKE_PTR(rel);
+	return 0;
+}
+
+int pl_cgroup_from_path(const struct pl_cgroup_root *r, const char *path, struct pl_cgroup *out)
+{
+	_cleanup_free_ char *rel = NULL;
+	bool found = false;
+	int k;
+
+	cgroup_init(out, r);
+	if (!r || !path)
+		return -EINVAL;
+	k = normalize_path(path, &rel);
+	if (k < 0)
+		return k;
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		int fd = pl_cgroup_root_fd(r, c);
+		struct stat st;
+
+		if (fd < 0 || fstatat(fd, *rel ? rel : ".", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		out->path[c] = strdup(rel);
+		if (!out->path[c]) {
+			pl_cgroup_free(out);
+			return -ENOMEM;
+		}
+		found = true;
+	}
+	return found ? 0 : -ENOENT;
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proclens/cleanup.h"
+#include "proclens/cpuview.h"
+#include "proclens/util.h"
+
+#define NSEC_PER_SEC UINT64_C(1000000000)
+
+static bool has_quota(uint64_t quota_usec, uint64_t period_usec)
+{
+	return quota_usec != PL_UNLIMITED && period_usec > 0;
+}
+
+int pl_cpuview_visible(const struct pl_cpuset *online, const struct pl_cpu_limits *limits,
+		       bool count_from_quota, struct pl_cpuset *visible, bool *reduced)
+{
+	unsigned n;
+
+	*visible = *online;
+	if (limits->has_cpuset)
+		pl_cpuset_and(visible, &limits->cpus);
+	if (reduced)
+		*reduced = false;
+	n = pl_cpuset_count(visible);
+	if (n == 0)
+		return -EINVAL;
+	if (count_from_quota && has_quota(limits->quota_usec, limits->period_usec)) {
+		/* ceil, at least 1: a 0.5 CPU quota still runs on one CPU. */
+		uint64_t want = limits->quota_usec / limits->period_usec +
+				(limits->quota_usec % limits->period_usec != 0);
+		if (want == 0)
+			want = 1;
+		if (want < n) {
+			pl_cpuset_truncate(visible, (unsigned)want);
+			if (reduced)
+				*reduced = true;
+		}
+	}
+	return 0;
+}
+
+void pl_cpuview_spread(uint64_t total_ns, unsigned n, uint64_t *out_ns)
+{
+	/* floor((B + n-1-i)/n) without overflowing B + n: B = q*n + rem, and the first rem
+	 * CPUs get one extra ns. */
+	uint64_t q = total_ns / n, rem = total_ns % n;
+
+	for (unsigned i = 0; i < n; i++)
+		out_ns[i] = q + (i < rem ? 1 : 0);
+}
+
+uint64_t pl_cpuview_capacity_ns(uint64_t elapsed_ns, uint64_t quota_usec, uint64_t period_usec, unsigned n)
+{
+	unsigned __int128 whole = (unsigned __int128)period_usec * n;
+
+	if (!has_quota(quota_usec, period_usec) || n == 0 || quota_usec >= whole)
+		return elapsed_ns;
+	return (uint64_t)((unsigned __int128)elapsed_ns * quota_usec / whole);
+}
+
+uint64_t pl_ns_to_ticks(uint64_t ns)
+{
+	return (uint64_t)((unsigned __int128)ns * (uint64_t)pl_clk_tck() / NSEC_PER_SEC);
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+void pl_cpuview_free(struct pl_cpuview *v)
+{
+	free(v->user_ns);
+	free(v->system_ns);
+	free(v->idle_ns);
+	memset(v, 0, sizeof(*v));
+}
+
+static int alloc_triple(unsigned n, uint64_t **a, uint64_t **b, uint64_t **c)
+{
+	_cleanup_free_ uint64_t *x = calloc(n, sizeof(*x));
+	_cleanup_free_ uint64_t *y = calloc(n, sizeof(*y));
+	_cleanup_free_ uint64_t *z = calloc(n, sizeof(*z));
+
+	if (!x || !y || !z)
+		return -ENOMEM;
+	*a = TAKE_PTR(x);
+	*b = TAKE_PTR(y);
+	*c = TAKE_PTR(z);
+	return 0;
+}
+
+/* A history made for another CPU count or another container start means nothing now. */
+static int history_prepare(struct pl_cpu_history *h, unsigned n, uint64_t init_start_ns)
+{
+	uint64_t *u, *s, *i;
+	int r;
+
+	if (h->ncpu == n && h->init_start_ns == init_start_ns && h->user_ns && h->system_ns && h->idle_ns)
+		return 0;
+	r = alloc_triple(n, &u, &s, &i);
+	if (r < 0)
+		return r;
+	pl_cpu_history_free(h);
+	h->ncpu = n;
+	h->user_ns = u;
+	h->system_ns = s;
+	h->idle_ns = i;
+	h->init_start_ns = init_start_ns;
+	return 0;
+}
+
+int pl_cpuview_compute(const struct pl_cpuview_sample *s, struct pl_cpu_history *history,
+		       struct pl_cpuview *out)
+{
+	uint64_t capacity_ns;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (s->ncpu == 0)
+		return -EINVAL;
+	if (history) {
+		r = history_prepare(history, s->ncpu, s->init_start_ns);
+		if (r < 0)
+			return r;
+	}
+	r = alloc_triple(s->ncpu, &out->user_ns, &out->system_ns, &out->idle_ns);
+	if (r < 0)
+		return r;
+	out->ncpu = s->ncpu;
+	capacity_ns = pl_cpuview_capacity_ns(s->elapsed_ns, s->quota_usec, s->period_usec, s->ncpu);
+	for (unsigned i = 0; i < s->ncpu; i++) {
+		uint64_t busy_ns = sat_add(s->busy_user_ns[i], s->busy_system_ns[i]);
+		uint64_t idle_ns = capacity_ns > busy_ns ? capacity_ns - busy_ns : 0;
+		uint64_t user_ns = s->busy_user_ns[i], system_ns = s->busy_system_ns[i];
+
+		/* A burst above capacity (the quota is enforced per period, usage is not
+		 * smooth) makes the idle target fall; tools take differences, so hold the
+		 * emitted value until the target passes it again. */
+		if (history) {
+			user_ns = PL_MAX(user_ns, history->user_ns[i]);
+			system_ns = PL_MAX(system_ns, history->system_ns[i]);
+			idle_ns = PL_MAX(idle_ns, history->idle_ns[i]);
+			history->user_ns[i] = user_ns;
+			history->system_ns[i] = system_ns;
+			history->idle_ns[i] = idle_ns;
+		}
+		out->user_ns[i] = user_ns;
+		out->system_ns[i] = system_ns;
+		out->idle_ns[i] = idle_ns;
+	}
+	return 0;
+}
+
+/* Per visible CPU busy time. With per-CPU accounting and the visible set not cut by the
+ * quota, visible CPU i is host CPU nth(i) and its own counters apply. Otherwise (v2, or
+ * fewer visible CPUs than the cgroup runs on) the total is spread evenly, which keeps the
+ * sum exact and every part monotonic. */
+static int busy_per_visible(const struct pl_cgroup *cg, const struct pl_cpuset *online,
+			    const struct pl_cpuset *visible, bool reduced, uint64_t *user_ns,
+			    uint64_t *system_ns)
+{
+	unsigned n = pl_cpuset_count(visible);
+	uint64_t total_user_ns, total_system_ns;
+	int r;
+
+	if (!reduced) {
+		unsigned host_ncpu = (unsigned)pl_cpuset_nth(online, pl_cpuset_count(online) - 1) + 1;
+		_cleanup_free_ uint64_t *pu = calloc(host_ncpu, sizeof(*pu));
+		_cleanup_free_ uint64_t *ps = calloc(host_ncpu, sizeof(*ps));
+
+		if (!pu || !ps)
+			return -ENOMEM;
+		r = pl_cgroup_cpu_usage_percpu(cg, pu, ps, host_ncpu);
+		if (r >= 0) {
+			for (unsigned i = 0; i < n; i++) {
+				unsigned cpu = (unsigned)pl_cpuset_nth(visible, i);
+				user_ns[i] = pu[cpu];
+				system_ns[i] = ps[cpu];
+			}
+			return 0;
+		}
+		if (r != -EOPNOTSUPP)
+			return r;
+	}
+	r = pl_cgroup_cpu_usage(cg, &total_user_ns, &total_system_ns);
+	if (r < 0)
+		return r;
+	pl_cpuview_spread(total_user_ns, n, user_ns);
+	pl_cpuview_spread(total_system_ns, n, system_ns);
+	return 0;
+}
+
+int pl_cpuview_collect_visible(const struct pl_source *src, struct pl_cpuset *visible, bool *reduced,
+			       struct pl_cpu_limits *limits, struct pl_cpuset *online)
+{
+	struct pl_cpu_limits lim;
+	struct pl_cpuset on;
+	int r;
+
+	r = pl_cgroup_cpu_limits(src->cg, &lim);
+	if (r < 0)
+		return r;
+	r = pl_host_online_cpus(src->host, &on);
+	if (r < 0)
+		return r;
+	r = pl_cpuview_visible(&on, &lim, src->opts && src->opts->cpu_count_from_quota, visible, reduced);
+	if (r < 0)
+		return r;
+	if (limits)
+		*limits = lim;
+	if (online)
+		*online = on;
+	return 0;
+}
+
+int pl_cpuview_collect(const struct pl_source *src, struct pl_cpuview *out, struct pl_cpuset *visible)
+{
+	struct pl_cpu_limits limits;
+	struct pl_cpuset online, vis;
+	struct pl_cpuview_sample sample;
+	_cleanup_free_ uint64_t *user_ns = NULL, *system_ns = NULL;
+	bool reduced;
+	unsigned n;
+	int r;
+
+	r = pl_cpuview_collect_visible(src, &vis, &reduced, &limits, &online);
+	if (r < 0)
+		return r;
+	n = pl_cpuset_count(&vis);
+	user_ns = calloc(n, sizeof(*user_ns));
+	system_ns = calloc(n, sizeof(*system_ns));
+	if (!user_ns || !system_ns)
+		return -ENOMEM;
+	r = busy_per_visible(src->cg, &online, &vis, reduced, user_ns, system_ns);
+	if (r < 0)
+		return r;
+	sample = (struct pl_cpuview_sample){
+	    .ncpu = n,
+	    .quota_usec = limits.quota_usec,
+	    .period_usec = limits.period_usec,
+	    .elapsed_ns = src->now_ns > src->init_start_ns ? src->now_ns - src->init_start_ns : 0,
+	    .init_start_ns = src->init_start_ns,
+	    .busy_user_ns = user_ns,
+	    .busy_system_ns = system_ns,
+	};
+	r = pl_cpuview_compute(&sample, src->cpu_history, out);
+	if (r < 0)
+		return r;
+	if (visible)
+		*visible = vis;
+	return 0;
+}

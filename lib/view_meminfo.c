@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* /proc/meminfo for a container: every line the host's file has, in its order and format,
+ * each value the container's own. free(1), top and the JVM read MemTotal/MemAvailable;
+ * anything with a host-wide value must not leak it.
+ *
+ *   line                      value                                   why
+ *   MemTotal                  min(host, memory limit)
+ *   MemFree                   MemTotal - usage, >= 0                  usage may pass the limit
+ *   MemAvailable              MemFree + active_file + inactive_file   the reclaimable part,
+ *                             + slab_reclaimable, <= MemTotal         as the kernel estimates
+ *   Buffers                   0                                       no cgroup counterpart
+ *   Cached                    file - swapcached                       kernel: file pages minus
+ *                                                                     swap cache (incl. Shmem)
+ *   SwapCached, Active*, Inactive*, Unevictable, Dirty (file_dirty), Writeback, AnonPages (anon),
+ *   Mapped (file_mapped), Shmem, KReclaimable = SReclaimable, SUnreclaim, Slab (sum),
+ *   KernelStack, PageTables, SecPageTables, Percpu, AnonHugePages (anon_thp),
+ *   ShmemHugePages (shmem_thp), FileHugePages (file_thp), Zswap, Zswapped
+ *                             memory.stat, 0 where the version lacks the counter
+ *   Mlocked                   0                                       no cgroup counter; the
+ *                                                                     unevictable one is wider
+ *   SwapTotal                 min(host, swap limit); 0 without swap accounting
+ *   SwapFree                  SwapTotal - swap usage, >= 0
+ *   CommitLimit               MemTotal * 50% + SwapTotal              the kernel's formula with
+ *                                                                     the default overcommit_ratio
+ *   Committed_AS              anon + shmem + swap usage               what the container has
+ *                                                                     committed and touched; a
+ *                                                                     lower bound of the truth,
+ *                                                                     never the host's figure
+ *   VmallocTotal, Hugepagesize  the host's                            kernel constants
+ *   everything else           0                                       host-wide counters
+ *     (VmallocUsed, VmallocChunk, HugePages_*, Hugetlb, DirectMap*, HardwareCorrupted, Bounce,
+ *      NFS_Unstable, WritebackTmp, ShmemPmdMapped, FilePmdMapped, Cma*, Balloon, Unaccepted,
+ *      and lines of future kernels we do not know)
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proclens/cleanup.h"
+#include "proclens/view.h"
+
+static uint64_t kb(uint64_t bytes)
+{
+	return bytes == PL_ABSENT ? 0 : bytes / 1024;
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+struct kv {
+	const char *key;
+	uint64_t value_kb;
+};
+
+/* Host lines kept as they are: constants of the running kernel, not usage. */
+static const char *const host_constants[] = {"VmallocTotal", "Hugepagesize"};
+
+static void swap_kb(const struct pl_meminfo *host, const struct pl_memory *mem, uint64_t *total_kb,
+		    uint64_t *free_kb)
+{
+	uint64_t host_swap_kb = 0;
+
+	*total_kb = *free_kb = 0;
+	/* Without swap accounting we cannot tell what the container may swap or has
+	 * swapped: report no swap rather than the host's. */
+	if (!mem->swap_accounting)
+		return;
+	if (pl_meminfo_get(host, "SwapTotal", &host_swap_kb) < 0)
+		return;
+	*total_kb = mem->swap_limit_bytes == PL_UNLIMITED ? host_swap_kb
+							  : PL_MIN(host_swap_kb, kb(mem->swap_limit_bytes));
+	*free_kb = sub0(*total_kb, kb(mem->swap_usage_bytes));
+}
+
+/* Each host line gets the container's value, the host's own for kernel constants, else 0. */
+static void map_lines(const struct pl_meminfo *host, const struct kv *values, size_t n_values,
+		      struct pl_meminfo *out)
+{
+	out->n = host->n;
+	for (unsigned i = 0; i < host->n; i++) {
+		const struct pl_meminfo_line *hl = &host->line[i];
+		struct pl_meminfo_line *ol = &out->line[i];
+
+		*ol = *hl;
+		ol->value = 0;
+		for (size_t k = 0; k < n_values; k++)
+			if (strcmp(hl->key, values[k].key) == 0) {
+				ol->value = values[k].value_kb;
+				break;
+			}
+		for (size_t k = 0; k < PL_ARRAY_SIZE(host_constants); k++)
+			if (strcmp(hl->key, host_constants[k]) == 0)
+				ol->value = hl->value;
+	}
+}
+
+int pl_meminfo_compute(const struct pl_meminfo *host, const struct pl_memory *mem, struct pl_meminfo *out)
+{
+	const struct pl_memstat *st = &mem->stat;
+	uint64_t host_total_kb, total_kb, free_kb, avail_kb, swap_total_kb, swap_free_kb;
+	int r = pl_meminfo_get(host, "MemTotal", &host_total_kb);
+
+	if (r < 0)
+		return -EINVAL;
+	total_kb =
+	    mem->limit_bytes == PL_UNLIMITED ? host_total_kb : PL_MIN(host_total_kb, kb(mem->limit_bytes));
+	free_kb = sub0(total_kb, kb(mem->usage_bytes));
+	avail_kb = free_kb + kb(st->active_file) + kb(st->inactive_file) + kb(st->slab_reclaimable);
+	avail_kb = PL_MIN(avail_kb, total_kb);
+	swap_kb(host, mem, &swap_total_kb, &swap_free_kb);
+
+	const struct kv values[] = {
+	    {"MemTotal", total_kb},
+	    {"MemFree", free_kb},
+	    {"MemAvailable", avail_kb},
+	    {"Buffers", 0},
+	    {"Cached", sub0(kb(st->file), kb(st->swapcached))},
+	    {"SwapCached", kb(st->swapcached)},
+	    {"Active", kb(st->active_anon) + kb(st->active_file)},
+	    {"Inactive", kb(st->inactive_anon) + kb(st->inactive_file)},
+	    {"Active(anon)", kb(st->active_anon)},
+	    {"Inactive(anon)", kb(st->inactive_anon)},
+	    {"Active(file)", kb(st->active_file)},
+	    {"Inactive(file)", kb(st->inactive_file)},
+	    {"Unevictable", kb(st->unevictable)},
+	    {"Mlocked", 0},
+	    {"SwapTotal", swap_total_kb},
+	    {"SwapFree", swap_free_kb},
+	    {"Zswap", kb(st->zswap)},
+	    {"Zswapped", kb(st->zswapped)},
+	    {"Dirty", kb(st->file_dirty)},
+	    {"Writeback", kb(st->file_writeback)},
+	    {"AnonPages", kb(st->anon)},
+	    {"Mapped", kb(st->file_mapped)},
+	    {"Shmem", kb(st->shmem)},
+	    {"KReclaimable", kb(st->slab_reclaimable)},
+	    {"Slab", kb(st->slab_reclaimable) + kb(st->slab_unreclaimable)},
+	    {"SReclaimable", kb(st->slab_reclaimable)},
+	    {"SUnreclaim", kb(st->slab_unreclaimable)},
+	    {"KernelStack", kb(st->kernel_stack)},
+	    {"PageTables", kb(st->pagetables)},
+	    {"SecPageTables", kb(st->sec_pagetables)},
+	    {"CommitLimit", total_kb / 2 + swap_total_kb},
+	    {"Committed_AS",
+	     kb(st->anon) + kb(st->shmem) + (mem->swap_accounting ? kb(mem->swap_usage_bytes) : 0)},
+	    {"Percpu", kb(st->percpu)},
+	    {"AnonHugePages", kb(st->anon_thp)},
+	    {"ShmemHugePages", kb(st->shmem_thp)},
+	    {"FileHugePages", kb(st->file_thp)},
+	};
+
+	map_lines(host, values, PL_ARRAY_SIZE(values), out);
+	return 0;
+}
+
+void pl_meminfo_format(const struct pl_meminfo *mi, struct pl_buf *out)
+{
+	for (unsigned i = 0; i < mi->n; i++) {
+		const struct pl_meminfo_line *l = &mi->line[i];
+		char key[sizeof(l->key) + 1];
+		int key_len = snprintf(key, sizeof(key), "%s:", l->key);
+		/* The kernel pads "Key:" to 16 columns and the value to 8 (show_val_kb, and
+		 * the HugePages_ lines by hand); the one longer key, HardwareCorrupted, is
+		 * printed "Key: %5lu". Either way the value ends at column 24. */
+		int prefix = key_len <= 16 ? 16 : key_len + 1;
+		int width = prefix < 24 ? 24 - prefix : 1;
+
+		pl_buf_printf(out, "%-*s%*llu%s\n", prefix, key, width, (unsigned long long)l->value,
+			      l->has_kb ? " kB" : "");
+	}
+}
+
+int pl_meminfo_render(const void *state, struct pl_buf *out)
+{
+	const struct pl_meminfo_state *st = state;
+	_cleanup_free_ struct pl_meminfo *mi = NULL;
+	int r;
+
+	if (st->passthrough) {
+		pl_buf_puts(out, st->passthrough);
+		return pl_buf_error(out);
+	}
+	mi = malloc(sizeof(*mi));
+	if (!mi)
+		return -ENOMEM;
+	r = pl_meminfo_compute(&st->host, &st->mem, mi);
+	if (r < 0)
+		return r;
+	pl_meminfo_format(mi, out);
+	return pl_buf_error(out);
+}
+
+int pl_meminfo_collect(const struct pl_source *src, void *state)
+{
+	struct pl_meminfo_state *st = state;
+	ssize_t n;
+	int r;
+
+	if (pl_cgroup_is_root(src->cg, PL_CTRL_MEMORY)) {
+		n = pl_host_read_proc(src->host, "meminfo", &st->passthrough);
+		return n < 0 ? (int)n : 0;
+	}
+	r = pl_host_meminfo(src->host, &st->host);
+	if (r < 0)
+		return r;
+	return pl_cgroup_memory(src->cg, &st->mem);
+}
+
+void pl_meminfo_destroy(void *state)
+{
+	struct pl_meminfo_state *st = state;
+
+	free(st->passthrough);
+	st->passthrough = NULL;
+}

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proclens/cleanup.h"
+#include "proclens/cpuview.h"
+#include "proclens/view.h"
+
+#define SYNTH FIXTURES "/host/synth8"
+#define NS UINT64_C(1000000000)
+#define MAX_CPUS 16
+
+/* One rendered /proc/stat: the cpu lines' 10 fields ("cpu" = index 0, cpuN = N + 1). */
+struct parsed_stat {
+	unsigned ncpu;
+	uint64_t f[MAX_CPUS + 1][10];
+};
+
+static void parse_stat(const char *text, struct parsed_stat *ps)
+{
+	const char *p = text;
+
+	memset(ps, 0, sizeof(*ps));
+	ck_assert_msg(strncmp(p, "cpu  ", 5) == 0, "bad first line: %s", text);
+	for (unsigned line = 0; strncmp(p, "cpu", 3) == 0; line++) {
+		unsigned long long v[10];
+		int n;
+
+		ck_assert_uint_le(line, MAX_CPUS);
+		if (line == 0) {
+			ck_assert_int_eq(sscanf(p, "cpu  %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu%n",
+						&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8],
+						&v[9], &n),
+					 10);
+		} else {
+			unsigned idx;
+			ck_assert_int_eq(
+			    sscanf(p, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu%n", &idx,
+				   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &n),
+			    11);
+			ck_assert_uint_eq(idx, line - 1); /* renumbered densely from 0 */
+			ps->ncpu = line;
+		}
+		ck_assert_int_eq(p[n], '\n');
+		for (int k = 0; k < 10; k++)
+			ps->f[line][k] = v[k];
+		p += n + 1;
+	}
+}
+
+static void assert_total_is_sum(const struct parsed_stat *ps)
+{
+	for (int k = 0; k < 10; k++) {
+		uint64_t sum = 0;
+		for (unsigned i = 1; i <= ps->ncpu; i++)
+			sum += ps->f[i][k];
+		ck_assert_uint_eq(ps->f[0][k], sum);
+	}
+}
+
+START_TEST(render_small_exact)
+{
+	uint64_t user[2] = {3 * NS + NS / 2, NS}, sys[2] = {NS / 4, 0}, idle[2] = {10 * NS, 12 * NS};
+	struct pl_stat_state st = {.ncpu = 2,
+				   .user_ns = user,
+				   .system_ns = sys,
+				   .idle_ns = idle,
+				   .btime = 1700000000,
+				   .procs_running = 2,
+				   .procs_blocked = 1};
+	struct pl_buf b;
+
+	/* USER_HZ is 100 on every Linux architecture we run on. */
+	ck_assert_int_eq(pl_clk_tck(), 100);
+	pl_buf_init(&b);
+	ck_assert_int_eq(pl_stat_render(&st, &b), 0);
+	ck_assert_str_eq(b.data, "cpu  450 0 25 2200 0 0 0 0 0 0\n"
+				 "cpu0 350 0 25 1000 0 0 0 0 0 0\n"
+				 "cpu1 100 0 0 1200 0 0 0 0 0 0\n"
+				 "intr 0\n"
+				 "ctxt 0\n"
+				 "btime 1700000000\n"
+				 "processes 0\n"
+				 "procs_running 2\n"
+				 "procs_blocked 1\n"
+				 "softirq 0 0 0 0 0 0 0 0 0 0 0\n");
+	pl_buf_free(&b);
+}
+END_TEST
+
+START_TEST(render_total_is_sum_of_rounded_cpus)
+{
+	/* 19 ms each: 1 tick per CPU, 3 in total, though 57 ms would round to 5. */
+	uint64_t tick_ns = NS / (uint64_t)pl_clk_tck();
+	uint64_t user[3] = {2 * tick_ns - 1, 2 * tick_ns - 1, 2 * tick_ns - 1};
+	uint64_t sys[3] = {0, tick_ns, 0}, idle[3] = {5, 7, 11};
+	struct pl_stat_state st = {.ncpu = 3, .user_ns = user, .system_ns = sys, .idle_ns = idle};
+	struct parsed_stat ps;
+	struct pl_buf b;
+
+	pl_buf_init(&b);
+	ck_assert_int_eq(pl_stat_render(&st, &b), 0);
+	parse_stat(b.data, &ps);
+	ck_assert_uint_eq(ps.ncpu, 3);
+	ck_assert_uint_eq(ps.f[0][0], 3);
+	assert_total_is_sum(&ps);
+	pl_buf_free(&b);
+}
+END_TEST
+
+/* ---- collect: a mutable v2 tree in a temporary directory ---- */
+
+static char tmp_tree[64];
+
+static void put(const char *rel, const char *text)
+{
+	char path[256];
+	_cleanup_close_ int fd = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp_tree, rel);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pl_write_all(fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+static void set_usage(uint64_t user_usec, uint64_t system_usec)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "usage_usec %llu\nuser_usec %llu\nsystem_usec %llu\n",
+		 (unsigned long long)(user_usec + system_usec), (unsigned long long)user_usec,
+		 (unsigned long long)system_usec);
+	put("ct/cpu.stat", text);
+}
+
+static void tmp_tree_make(void)
+{
+	char path[128];
+
+	strcpy(tmp_tree, "/tmp/proclens-test-stat.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp_tree));
+	snprintf(path, sizeof(path), "%s/ct", tmp_tree);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	put("cgroup.controllers", "cpuset cpu memory pids\n");
+	put("cgroup.subtree_control", "cpuset cpu memory pids\n");
+	put("ct/cgroup.controllers", "cpuset cpu memory pids\n");
+	put("ct/cgroup.threads", "102\n");
+	put("ct/cpu.max", "150000 100000\n");
+	put("ct/cpuset.cpus.effective", "0-7\n");
+	set_usage(0, 0);
+}
+
+static void tmp_tree_remove(void)
+{
+	static const char *const files[] = {
+	    "ct/cgroup.controllers",	"ct/cgroup.threads", "ct/cpu.max",
+	    "ct/cpuset.cpus.effective", "ct/cpu.stat",	     "cgroup.controllers",
+	    "cgroup.subtree_control"};
+	char path[256];
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmp_tree, files[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/ct", tmp_tree);
+	rmdir(path);
+	rmdir(tmp_tree);
+}
+
+struct fixture {
+	struct pl_host host;
+	struct pl_cgroup_root root;
+	struct pl_cgroup cg;
+	struct pl_view_opts opts;
+	struct pl_cpu_history hist;
+	struct pl_source src;
+};
+
+static void fixture_open(struct fixture *f, const char *tree, const char *path, bool from_quota)
+{
+	memset(f, 0, sizeof(*f));
+	ck_assert_int_eq(pl_host_open(&f->host, SYNTH "/proc", SYNTH "/sys"), 0);
+	ck_assert_int_eq(pl_cgroup_root_open_dir(&f->root, tree), 0);
+	ck_assert_int_eq(pl_cgroup_from_path(&f->root, path, &f->cg), 0);
+	f->opts.cpu_count_from_quota = from_quota;
+	f->src = (struct pl_source){.host = &f->host,
+				    .cg = &f->cg,
+				    .opts = &f->opts,
+				    .now_ns = 1000 * NS,
+				    .init_start_ns = 900 * NS,
+				    .cpu_history = &f->hist};
+}
+
+static void fixture_close(struct fixture *f)
+{
+	pl_cpu_history_free(&f->hist);
+	pl_cgroup_free(&f->cg);
+	pl_cgroup_root_close(&f->root);
+	pl_host_close(&f->host);
+}
+
+static int generate(struct fixture *f, char **text)
+{
+	const struct pl_view *v = pl_view_find("proc/stat");
+	struct pl_buf b;
+	int r;
+
+	ck_assert_ptr_nonnull(v);
+	pl_buf_init(&b);
+	r = pl_view_generate(v, &f->src, &b);
+	*text = pl_buf_steal(&b, NULL);
+	return r;
+}
+
+static void render_at(struct fixture *f, uint64_t elapsed_s, struct parsed_stat *ps)
+{
+	_cleanup_free_ char *t = NULL;
+
+	f->src.now_ns = f->src.init_start_ns + elapsed_s * NS;
+	ck_assert_int_eq(generate(f, &t), 0);
+	parse_stat(t, ps);
+	assert_total_is_sum(ps);
+}
+
+/* top's busy share between two reads of the "cpu" line, in percent. */
+static double busy_percent(const struct parsed_stat *a, const struct parsed_stat *b)
+{
+	double busy = 0, total = 0;
+
+	for (int k = 0; k < 10; k++) {
+		double d = (double)(b->f[0][k] - a->f[0][k]);
+		total += d;
+		if (k != 3 && k != 4)
+			busy += d;
+	}
+	return total > 0 ? 100.0 * busy / total : 0;
+}
+
+START_TEST(busy_share_full_quota_half_and_idle)
+{
+	struct fixture f;
+	struct parsed_stat a, b;
+
+	tmp_tree_make();
+	fixture_open(&f, tmp_tree, "ct", true);
+	/* 1.5 CPUs shown as 2; 10 s at full quota = 15 CPU-seconds. */
+	set_usage(20 * 1000000, 1000000);
+	render_at(&f, 20, &a);
+	ck_assert_uint_eq(a.ncpu, 2);
+	set_usage(33 * 1000000, 3 * 1000000);
+	render_at(&f, 30, &b);
+	ck_assert_double_ge(busy_percent(&a, &b), 99.0);
+	/* Half the quota for 10 s. */
+	set_usage(40 * 1000000, 35 * 100000);
+	render_at(&f, 40, &a);
+	ck_assert_double_ge(busy_percent(&b, &a), 49.0);
+	ck_assert_double_le(busy_percent(&b, &a), 51.0);
+	/* Idle for 10 s. */
+	render_at(&f, 50, &b);
+	ck_assert_double_le(busy_percent(&a, &b), 0.0);
+	ck_assert_uint_gt(b.f[0][3], a.f[0][3]);
+	fixture_close(&f);
+	tmp_tree_remove();
+}
+END_TEST
+
+START_TEST(counters_never_go_backwards_through_bursts)
+{
+	/* elapsed seconds and cumulative user seconds: bursts above the 1.5 CPU capacity
+	 * (the quota is enforced per period, usage arrives unevenly), then idle. */
+	static const uint64_t seq[][2] = {{1, 0}, {2, 3}, {3, 6},  {4, 6},  {5, 6},
+					  {6, 7}, {7, 9}, {8, 13}, {9, 13}, {30, 13}};
+	struct fixture f;
+	struct parsed_stat prev, cur;
+
+	tmp_tree_make();
+	fixture_open(&f, tmp_tree, "ct", true);
+	memset(&prev, 0, sizeof(prev));
+	for (size_t s = 0; s < PL_ARRAY_SIZE(seq); s++) {
+		set_usage(seq[s][1] * 1000000, seq[s][1] * 100000);
+		render_at(&f, seq[s][0], &cur);
+		for (unsigned line = 0; line <= cur.ncpu; line++)
+			for (int k = 0; k < 10; k++)
+				ck_assert_msg(cur.f[line][k] >= prev.f[line][k],
+					      "step %zu line %u field %d went back: %llu < %llu", s, line, k,
+					      (unsigned long long)cur.f[line][k],
+					      (unsigned long long)prev.f[line][k]);
+		prev = cur;
+	}
+	/* The history lets idle catch up once the burst is over: 30 s * 1.5 - 14.3 s busy. */
+	ck_assert_uint_eq(cur.f[0][3], (uint64_t)pl_clk_tck() * 307 / 10);
+	fixture_close(&f);
+	tmp_tree_remove();
+}
+END_TEST
+
+START_TEST(collect_v2_spread_exact)
+{
+	struct fixture f;
+	struct parsed_stat ps;
+	uint64_t tck = (uint64_t)pl_clk_tck();
+
+	/* cpuset 2-5, option off: 4 CPUs share user 10 s and system 1 s evenly. */
+	fixture_open(&f, FIXTURES "/view/v2", "ct", false);
+	render_at(&f, 100, &ps);
+	ck_assert_uint_eq(ps.ncpu, 4);
+	for (unsigned i = 1; i <= 4; i++) {
+		ck_assert_uint_eq(ps.f[i][0], tck * 10 / 4);
+		ck_assert_uint_eq(ps.f[i][2], tck / 4);
+		/* capacity 1.5/4 of 100 s, minus 2.75 s busy */
+		ck_assert_uint_eq(ps.f[i][3], tck * 3750 / 100 - tck * 275 / 100);
+	}
+	ck_assert_uint_eq(ps.f[0][0], tck * 10);
+	fixture_close(&f);
+}
+END_TEST
+
+START_TEST(collect_v1_percpu_and_tasks)
+{
+	const char *trees[] = {FIXTURES "/view/v1", FIXTURES "/view/v2"};
+	uint64_t tck = (uint64_t)pl_clk_tck();
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(trees); i++) {
+		struct fixture f;
+		_cleanup_free_ char *t = NULL;
+
+		fixture_open(&f, trees[i], "ct", false);
+		ck_assert_int_eq(generate(&f, &t), 0);
+		/* tasks 101 S, 102 R, 103 R, 104 D; 105 has exited */
+		ck_assert_ptr_nonnull(strstr(t, "\nprocs_running 2\nprocs_blocked 1\n"));
+		ck_assert_ptr_nonnull(strstr(t, "\nbtime 1700000000\n"));
+		/* Nothing host-wide. */
+		ck_assert_ptr_nonnull(strstr(t, "\nintr 0\nctxt 0\n"));
+		ck_assert_ptr_nonnull(strstr(t, "\nprocesses 0\n"));
+		ck_assert_ptr_null(strstr(t, "123456789"));
+		if (i == 0) {
+			struct parsed_stat ps;
+			/* v1 per-CPU: visible cpu0 is host CPU 2 with 4 s user, 0.4 s system. */
+			parse_stat(t, &ps);
+			ck_assert_uint_eq(ps.f[1][0], 4 * tck);
+			ck_assert_uint_eq(ps.f[1][2], 4 * tck / 10);
+			ck_assert_uint_eq(ps.f[4][0], 1 * tck);
+			assert_total_is_sum(&ps);
+		}
+		fixture_close(&f);
+	}
+}
+END_TEST
+
+START_TEST(collect_root_and_errors)
+{
+	struct pl_host h;
+	_cleanup_free_ char *host_text = NULL;
+	struct fixture f;
+	char *t;
+
+	ck_assert_int_eq(pl_host_open(&h, SYNTH "/proc", SYNTH "/sys"), 0);
+	ck_assert_int_gt(pl_host_read_proc(&h, "stat", &host_text), 0);
+	pl_host_close(&h);
+	fixture_open(&f, FIXTURES "/view/v1", "", true);
+	ck_assert_int_eq(generate(&f, &t), 0);
+	ck_assert_str_eq(t, host_text);
+	free(t);
+	fixture_close(&f);
+	/* No cpuacct hierarchy for this cgroup: error, never the host's counters. */
+	fixture_open(&f, FIXTURES "/view/v1", "ct", true);
+	free(f.cg.path[PL_CTRL_CPUACCT]);
+	f.cg.path[PL_CTRL_CPUACCT] = NULL;
+	ck_assert_int_eq(generate(&f, &t), -ENOENT);
+	free(t);
+	fixture_close(&f);
+}
+END_TEST
+
+static Suite *stat_suite(void)
+{
+	Suite *s = suite_create("view_stat");
+	TCase *tr = tcase_create("render");
+	TCase *tc = tcase_create("collect");
+
+	tcase_add_test(tr, render_small_exact);
+	tcase_add_test(tr, render_total_is_sum_of_rounded_cpus);
+	suite_add_tcase(s, tr);
+	tcase_add_test(tc, busy_share_full_quota_half_and_idle);
+	tcase_add_test(tc, counters_never_go_backwards_through_bursts);
+	tcase_add_test(tc, collect_v2_spread_exact);
+	tcase_add_test(tc, collect_v1_percpu_and_tasks);
+	tcase_add_test(tc, collect_root_and_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(stat_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
