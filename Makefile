@@ -97,7 +97,7 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c
 
 $(BUILD)/bench/%: bench/%.c $(LIBPROCLENS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBPROCLENS) $(LIBS)
 
 check-unit: $(UNIT_BIN)
 	@BUILD=$(BUILD) tests/run-unit.sh $(UNIT_BIN)
