@@ -251,6 +251,19 @@ static bool root_has_any(const struct pl_cgroup_root *r)
 	return false;
 }
 
+/* Common end of both ways of finding the hierarchies: decide which controllers live on v2,
+ * insist on at least one hierarchy, and leave nothing open on failure. */
+static int root_finish(struct pl_cgroup_root *r, int k)
+{
+	if (k >= 0)
+		k = compute_on_v2(r);
+	if (k >= 0 && !root_has_any(r))
+		k = -ENOENT;
+	if (k < 0)
+		pl_cgroup_root_close(r);
+	return k < 0 ? k : 0;
+}
+
 int pl_cgroup_root_detect_from(struct pl_cgroup_root *r, const char *mountinfo, const char *sysroot)
 {
 	_cleanup_close_ int base_fd = -1;
@@ -263,13 +276,7 @@ int pl_cgroup_root_detect_from(struct pl_cgroup_root *r, const char *mountinfo, 
 			return -errno;
 	}
 	k = scan_mountinfo(r, mountinfo, sysroot ? base_fd : AT_FDCWD);
-	if (k >= 0)
-		k = compute_on_v2(r);
-	if (k >= 0 && !root_has_any(r))
-		k = -ENOENT;
-	if (k < 0)
-		pl_cgroup_root_close(r);
-	return k < 0 ? k : 0;
+	return root_finish(r, k);
 }
 
 int pl_cgroup_root_detect(struct pl_cgroup_root *r)
@@ -335,13 +342,7 @@ int pl_cgroup_root_open_dir(struct pl_cgroup_root *r, const char *dir)
 	}
 	if (k >= 0 && r->v2_fd >= 0 && !(r->v2_mount_root = strdup("/")))
 		k = -ENOMEM;
-	if (k >= 0)
-		k = compute_on_v2(r);
-	if (k >= 0 && !root_has_any(r))
-		k = -ENOENT;
-	if (k < 0)
-		pl_cgroup_root_close(r);
-	return k < 0 ? k : 0;
+	return root_finish(r, k);
 }
 
 /* ---- a process's place in the hierarchies ---- */
