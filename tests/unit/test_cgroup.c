@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "proclens/cgroup.h"
 #include "proclens/cleanup.h"
 #include "proclens/util.h"
+#include "testlib.h"
 
 #define CG_FIXTURES FIXTURES "/cgroup"
 #define MIB (UINT64_C(1) << 20)
@@ -407,12 +407,7 @@ START_TEST(of_pid_reads_proc)
 	proc_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(proc_fd, 0);
 	ck_assert_int_eq(mkdirat(proc_fd, "4242", 0755), 0);
-	{
-		_cleanup_close_ int fd = openat(proc_fd, "4242/cgroup", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(pl_write_all(fd, hybrid_proc_cgroup, strlen(hybrid_proc_cgroup)),
-				 (ssize_t)strlen(hybrid_proc_cgroup));
-	}
+	write_file(dir, "4242/cgroup", hybrid_proc_cgroup);
 	open_root(&r, "v1");
 	ck_assert_int_eq(pl_cgroup_of_pid(&r, proc_fd, 4242, &cg), 0);
 	ck_assert_str_eq(cg.path[PL_CTRL_CPU], "docker/web/fast");
@@ -988,13 +983,4 @@ static Suite *cgroup_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(cgroup_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PL_TEST_MAIN(cgroup_suite)

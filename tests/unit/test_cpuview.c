@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proclens/cleanup.h"
 #include "proclens/cpuview.h"
-
-#define SYNTH FIXTURES "/host/synth8"
-#define NS UINT64_C(1000000000)
+#include "testlib.h"
 
 static struct pl_cpu_limits limits_of(const char *cpuset, uint64_t quota_usec, uint64_t period_usec)
 {
@@ -230,31 +226,8 @@ END_TEST
 
 /* ---- collect on the fixture trees (tests/fixtures/view/{v1,v2}, host synth8) ---- */
 
-struct fixture {
-	struct pl_host host;
-	struct pl_cgroup_root root;
-	struct pl_cgroup cg;
-	struct pl_view_opts opts;
-	struct pl_source src;
-};
-
-static void fixture_open(struct fixture *f, const char *tree, const char *path, bool from_quota)
-{
-	memset(f, 0, sizeof(*f));
-	ck_assert_int_eq(pl_host_open(&f->host, SYNTH "/proc", SYNTH "/sys"), 0);
-	ck_assert_int_eq(pl_cgroup_root_open_dir(&f->root, tree), 0);
-	ck_assert_int_eq(pl_cgroup_from_path(&f->root, path, &f->cg), 0);
-	f->opts.cpu_count_from_quota = from_quota;
-	f->src = (struct pl_source){
-	    .host = &f->host, .cg = &f->cg, .opts = &f->opts, .now_ns = 1000 * NS, .init_start_ns = 900 * NS};
-}
-
-static void fixture_close(struct fixture *f)
-{
-	pl_cgroup_free(&f->cg);
-	pl_cgroup_root_close(&f->root);
-	pl_host_close(&f->host);
-}
+/* 100 s after the container's init started; one-shot, no CPU history. */
+static const struct fixture_when at_100s = {.now_ns = 1000 * NS, .init_start_ns = 900 * NS};
 
 START_TEST(collect_v1_percpu_or_spread)
 {
@@ -263,7 +236,7 @@ START_TEST(collect_v1_percpu_or_spread)
 	struct pl_cpuset vis;
 
 	/* Quota 1.5 of cpuset 2-5: CPUs 2,3, the total (10 s user, 1 s system) spread. */
-	fixture_open(&f, FIXTURES "/view/v1", "ct", true);
+	fixture_open(&f, FIXTURES "/view/v1", "ct", true, &at_100s);
 	ck_assert_int_eq(pl_cpuview_collect(&f.src, &v, &vis), 0);
 	assert_set(&vis, "2-3");
 	ck_assert_uint_eq(v.ncpu, 2);
@@ -275,7 +248,7 @@ START_TEST(collect_v1_percpu_or_spread)
 	fixture_close(&f);
 
 	/* Option off: all of cpuset 2-5, each with its own per-CPU counters. */
-	fixture_open(&f, FIXTURES "/view/v1", "ct", false);
+	fixture_open(&f, FIXTURES "/view/v1", "ct", false, &at_100s);
 	ck_assert_int_eq(pl_cpuview_collect(&f.src, &v, &vis), 0);
 	assert_set(&vis, "2-5");
 	ck_assert_uint_eq(v.ncpu, 4);
@@ -293,7 +266,7 @@ START_TEST(collect_v2_spreads_total)
 	struct pl_cpuview v;
 	struct pl_cpuset vis;
 
-	fixture_open(&f, FIXTURES "/view/v2", "ct", false);
+	fixture_open(&f, FIXTURES "/view/v2", "ct", false, &at_100s);
 	ck_assert_int_eq(pl_cpuview_collect(&f.src, &v, &vis), 0);
 	assert_set(&vis, "2-5");
 	ck_assert_uint_eq(v.ncpu, 4);
@@ -327,13 +300,4 @@ static Suite *cpuview_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(cpuview_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PL_TEST_MAIN(cpuview_suite)

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +7,7 @@
 #include "proclens/cleanup.h"
 #include "proclens/host.h"
 #include "proclens/util.h"
-
-#define REAL FIXTURES "/host/real"
-#define SYNTH FIXTURES "/host/synth8"
+#include "testlib.h"
 
 static struct pl_host host;
 
@@ -188,13 +185,4 @@ static Suite *host_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(host_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PL_TEST_MAIN(host_suite)

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "proclens/identity.h"
+#include "testlib.h"
 
 START_TEST(nspid_parse)
 {
@@ -44,19 +44,15 @@ START_TEST(own_namespace_init_is_pid1)
 }
 END_TEST
 
-int main(void)
+static Suite *identity_suite(void)
 {
 	Suite *s = suite_create("identity");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, nspid_parse);
 	tcase_add_test(tc, own_namespace_init_is_pid1);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+PL_TEST_MAIN(identity_suite)

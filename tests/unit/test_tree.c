@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../fs/tree.h"
+#include "testlib.h"
 
 static int render_nothing(const void *state, struct pl_buf *out)
 {
@@ -71,19 +71,15 @@ START_TEST(tree_rejects_duplicates_and_clashes)
 }
 END_TEST
 
-int main(void)
+static Suite *tree_suite(void)
 {
 	Suite *s = suite_create("tree");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, tree_from_paths);
 	tcase_add_test(tc, tree_rejects_duplicates_and_clashes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+PL_TEST_MAIN(tree_suite)

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proclens/cpuset.h"
 #include "proclens/util.h"
+#include "testlib.h"
 
 START_TEST(parse_u64_accepts_and_rejects)
 {
@@ -123,13 +123,4 @@ static Suite *util_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(util_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PL_TEST_MAIN(util_suite)

@@ -1,14 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proclens/cleanup.h"
-#include "proclens/view.h"
-
-#define REAL FIXTURES "/host/real"
-#define SYNTH FIXTURES "/host/synth8"
+#include "testlib.h"
 
 static char *render(const char *host_text, const char *visible)
 {
@@ -20,27 +15,6 @@ static char *render(const char *host_text, const char *visible)
 	pl_buf_init(&b);
 	ck_assert_int_eq(pl_cpuinfo_render(&st, &b), 0);
 	return pl_buf_steal(&b, NULL);
-}
-
-static char *read_fixture(const char *dir, const char *name)
-{
-	struct pl_host h;
-	char *text = NULL;
-
-	ck_assert_int_eq(pl_host_open(&h, dir, dir), 0);
-	ck_assert_int_gt(pl_host_read_proc(&h, name, &text), 0);
-	pl_host_close(&h);
-	return text;
-}
-
-static unsigned count_lines_starting(const char *text, const char *prefix)
-{
-	unsigned n = 0;
-	size_t len = strlen(prefix);
-
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		n += strncmp(p, prefix, len) == 0;
-	return n;
 }
 
 START_TEST(render_small_exact_with_trailer)
@@ -118,44 +92,6 @@ START_TEST(render_real_host_one_cpu)
 }
 END_TEST
 
-struct fixture {
-	struct pl_host host;
-	struct pl_cgroup_root root;
-	struct pl_cgroup cg;
-	struct pl_view_opts opts;
-	struct pl_source src;
-};
-
-static void fixture_open(struct fixture *f, const char *tree, const char *path, bool from_quota)
-{
-	memset(f, 0, sizeof(*f));
-	ck_assert_int_eq(pl_host_open(&f->host, SYNTH "/proc", SYNTH "/sys"), 0);
-	ck_assert_int_eq(pl_cgroup_root_open_dir(&f->root, tree), 0);
-	ck_assert_int_eq(pl_cgroup_from_path(&f->root, path, &f->cg), 0);
-	f->opts.cpu_count_from_quota = from_quota;
-	f->src = (struct pl_source){.host = &f->host, .cg = &f->cg, .opts = &f->opts};
-}
-
-static void fixture_close(struct fixture *f)
-{
-	pl_cgroup_free(&f->cg);
-	pl_cgroup_root_close(&f->root);
-	pl_host_close(&f->host);
-}
-
-static int generate(struct fixture *f, char **text)
-{
-	const struct pl_view *v = pl_view_find("/proc/cpuinfo");
-	struct pl_buf b;
-	int r;
-
-	ck_assert_ptr_nonnull(v);
-	pl_buf_init(&b);
-	r = pl_view_generate(v, &f->src, &b);
-	*text = pl_buf_steal(&b, NULL);
-	return r;
-}
-
 START_TEST(collect_quota_and_cpuset)
 {
 	const char *trees[] = {FIXTURES "/view/v1", FIXTURES "/view/v2"};
@@ -165,8 +101,8 @@ START_TEST(collect_quota_and_cpuset)
 		char *t;
 
 		/* cpuset 2-5, quota 150000/100000: 2 CPUs, host 2 and 3. */
-		fixture_open(&f, trees[i], "ct", true);
-		ck_assert_int_eq(generate(&f, &t), 0);
+		fixture_open(&f, trees[i], "ct", true, NULL);
+		ck_assert_int_eq(fixture_generate(&f, "/proc/cpuinfo", &t), 0);
 		ck_assert_uint_eq(count_lines_starting(t, "processor\t: "), 2);
 		ck_assert_ptr_nonnull(strstr(t, "2402.002"));
 		ck_assert_ptr_nonnull(strstr(t, "2403.003"));
@@ -174,8 +110,8 @@ START_TEST(collect_quota_and_cpuset)
 		free(t);
 		fixture_close(&f);
 		/* Option off: the cpuset's 4. */
-		fixture_open(&f, trees[i], "ct", false);
-		ck_assert_int_eq(generate(&f, &t), 0);
+		fixture_open(&f, trees[i], "ct", false, NULL);
+		ck_assert_int_eq(fixture_generate(&f, "/proc/cpuinfo", &t), 0);
 		ck_assert_uint_eq(count_lines_starting(t, "processor\t: "), 4);
 		ck_assert_ptr_nonnull(strstr(t, "processor\t: 3\n"));
 		ck_assert_ptr_nonnull(strstr(t, "2405.005"));
@@ -192,22 +128,22 @@ START_TEST(collect_root_and_errors)
 	struct fixture f;
 	char *t;
 
-	fixture_open(&f, FIXTURES "/view/v2", "", true);
-	ck_assert_int_eq(generate(&f, &t), 0);
+	fixture_open(&f, FIXTURES "/view/v2", "", true, NULL);
+	ck_assert_int_eq(fixture_generate(&f, "/proc/cpuinfo", &t), 0);
 	ck_assert_str_eq(t, host);
 	free(t);
 	fixture_close(&f);
-	fixture_open(&f, FIXTURES "/view/v1", "", true);
-	ck_assert_int_eq(generate(&f, &t), 0);
+	fixture_open(&f, FIXTURES "/view/v1", "", true, NULL);
+	ck_assert_int_eq(fixture_generate(&f, "/proc/cpuinfo", &t), 0);
 	ck_assert_str_eq(t, host);
 	free(t);
 	fixture_close(&f);
 	/* Neither cpu nor cpuset controller: an error, not the host's CPUs. */
-	fixture_open(&f, FIXTURES "/view/v1", "ct", true);
+	fixture_open(&f, FIXTURES "/view/v1", "ct", true, NULL);
 	free(f.cg.path[PL_CTRL_CPU]);
 	free(f.cg.path[PL_CTRL_CPUSET]);
 	f.cg.path[PL_CTRL_CPU] = f.cg.path[PL_CTRL_CPUSET] = NULL;
-	ck_assert_int_eq(generate(&f, &t), -ENOENT);
+	ck_assert_int_eq(fixture_generate(&f, "/proc/cpuinfo", &t), -ENOENT);
 	free(t);
 	fixture_close(&f);
 }
@@ -230,13 +166,4 @@ static Suite *cpuinfo_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(cpuinfo_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PL_TEST_MAIN(cpuinfo_suite)

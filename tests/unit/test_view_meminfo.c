@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proclens/cleanup.h"
-#include "proclens/view.h"
+#include "testlib.h"
 
-#define REAL FIXTURES "/host/real"
-#define SYNTH FIXTURES "/host/synth8"
 #define MiB (UINT64_C(1) << 20)
 
 static const char small_host[] = "MemTotal:        1000000 kB\n"
@@ -69,17 +65,6 @@ static uint64_t value_of(const char *text, const char *key)
 	ck_assert_msg(pl_meminfo_get(mi, key, &v) == 0, "no %s in:\n%s", key, text);
 	free(mi);
 	return v;
-}
-
-static char *read_fixture(const char *dir, const char *name)
-{
-	struct pl_host h;
-	char *text = NULL;
-
-	ck_assert_int_eq(pl_host_open(&h, dir, dir), 0);
-	ck_assert_int_gt(pl_host_read_proc(&h, name, &text), 0);
-	pl_host_close(&h);
-	return text;
 }
 
 START_TEST(format_reproduces_host_files)
@@ -258,51 +243,13 @@ END_TEST
 
 /* ---- collect on the fixture trees ---- */
 
-struct fixture {
-	struct pl_host host;
-	struct pl_cgroup_root root;
-	struct pl_cgroup cg;
-	struct pl_view_opts opts;
-	struct pl_source src;
-};
-
-static void fixture_open(struct fixture *f, const char *tree, const char *path)
-{
-	memset(f, 0, sizeof(*f));
-	ck_assert_int_eq(pl_host_open(&f->host, SYNTH "/proc", SYNTH "/sys"), 0);
-	ck_assert_int_eq(pl_cgroup_root_open_dir(&f->root, tree), 0);
-	ck_assert_int_eq(pl_cgroup_from_path(&f->root, path, &f->cg), 0);
-	f->src = (struct pl_source){.host = &f->host, .cg = &f->cg, .opts = &f->opts};
-}
-
-static void fixture_close(struct fixture *f)
-{
-	pl_cgroup_free(&f->cg);
-	pl_cgroup_root_close(&f->root);
-	pl_host_close(&f->host);
-}
-
-/* Generate through the view table, as the daemon does. */
-static int generate(struct fixture *f, char **text)
-{
-	const struct pl_view *v = pl_view_find("proc/meminfo");
-	struct pl_buf b;
-	int r;
-
-	ck_assert_ptr_nonnull(v);
-	pl_buf_init(&b);
-	r = pl_view_generate(v, &f->src, &b);
-	*text = pl_buf_steal(&b, NULL);
-	return r;
-}
-
 static char *collect_text(const char *tree, const char *path)
 {
 	struct fixture f;
 	char *text;
 
-	fixture_open(&f, tree, path);
-	ck_assert_int_eq(generate(&f, &text), 0);
+	fixture_open(&f, tree, path, false, NULL);
+	ck_assert_int_eq(fixture_generate(&f, "proc/meminfo", &text), 0);
 	fixture_close(&f);
 	return text;
 }
@@ -400,24 +347,24 @@ START_TEST(collect_errors_never_fall_back)
 	char *t;
 
 	/* v2: the parent does not delegate memory. */
-	fixture_open(&f, FIXTURES "/view/v2", "limited/nomem");
-	ck_assert_int_eq(generate(&f, &t), -ENOENT);
+	fixture_open(&f, FIXTURES "/view/v2", "limited/nomem", false, NULL);
+	ck_assert_int_eq(fixture_generate(&f, "proc/meminfo", &t), -ENOENT);
 	free(t);
 	fixture_close(&f);
 	/* v1: no memory hierarchy for this cgroup. */
-	fixture_open(&f, FIXTURES "/view/v1", "ct");
+	fixture_open(&f, FIXTURES "/view/v1", "ct", false, NULL);
 	free(f.cg.path[PL_CTRL_MEMORY]);
 	f.cg.path[PL_CTRL_MEMORY] = NULL;
-	ck_assert_int_eq(generate(&f, &t), -ENOENT);
+	ck_assert_int_eq(fixture_generate(&f, "proc/meminfo", &t), -ENOENT);
 	free(t);
 	fixture_close(&f);
 	/* Malformed limit. */
-	fixture_open(&f, FIXTURES "/view/v1", "bad");
-	ck_assert_int_eq(generate(&f, &t), -EINVAL);
+	fixture_open(&f, FIXTURES "/view/v1", "bad", false, NULL);
+	ck_assert_int_eq(fixture_generate(&f, "proc/meminfo", &t), -EINVAL);
 	free(t);
 	fixture_close(&f);
-	fixture_open(&f, FIXTURES "/view/v2", "bad");
-	ck_assert_int_eq(generate(&f, &t), -EINVAL);
+	fixture_open(&f, FIXTURES "/view/v2", "bad", false, NULL);
+	ck_assert_int_eq(fixture_generate(&f, "proc/meminfo", &t), -EINVAL);
 	free(t);
 	fixture_close(&f);
 }
@@ -446,13 +393,4 @@ static Suite *meminfo_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(meminfo_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PL_TEST_MAIN(meminfo_suite)

@@ -1,19 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proclens/cleanup.h"
 #include "proclens/cpuview.h"
-#include "proclens/view.h"
+#include "testlib.h"
 
-#define SYNTH FIXTURES "/host/synth8"
-#define NS UINT64_C(1000000000)
 #define MAX_CPUS 16
 
 /* One rendered /proc/stat: the cpu lines' 10 fields ("cpu" = index 0, cpuN = N + 1). */
@@ -118,17 +113,6 @@ END_TEST
 
 static char tmp_tree[64];
 
-static void put(const char *rel, const char *text)
-{
-	char path[256];
-	_cleanup_close_ int fd = -1;
-
-	snprintf(path, sizeof(path), "%s/%s", tmp_tree, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(pl_write_all(fd, text, strlen(text)), (ssize_t)strlen(text));
-}
-
 static void set_usage(uint64_t user_usec, uint64_t system_usec)
 {
 	char text[128];
@@ -136,7 +120,7 @@ static void set_usage(uint64_t user_usec, uint64_t system_usec)
 	snprintf(text, sizeof(text), "usage_usec %llu\nuser_usec %llu\nsystem_usec %llu\n",
 		 (unsigned long long)(user_usec + system_usec), (unsigned long long)user_usec,
 		 (unsigned long long)system_usec);
-	put("ct/cpu.stat", text);
+	write_file(tmp_tree, "ct/cpu.stat", text);
 }
 
 static void tmp_tree_make(void)
@@ -147,12 +131,12 @@ static void tmp_tree_make(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmp_tree));
 	snprintf(path, sizeof(path), "%s/ct", tmp_tree);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
-	put("cgroup.controllers", "cpuset cpu memory pids\n");
-	put("cgroup.subtree_control", "cpuset cpu memory pids\n");
-	put("ct/cgroup.controllers", "cpuset cpu memory pids\n");
-	put("ct/cgroup.threads", "102\n");
-	put("ct/cpu.max", "150000 100000\n");
-	put("ct/cpuset.cpus.effective", "0-7\n");
+	write_file(tmp_tree, "cgroup.controllers", "cpuset cpu memory pids\n");
+	write_file(tmp_tree, "cgroup.subtree_control", "cpuset cpu memory pids\n");
+	write_file(tmp_tree, "ct/cgroup.controllers", "cpuset cpu memory pids\n");
+	write_file(tmp_tree, "ct/cgroup.threads", "102\n");
+	write_file(tmp_tree, "ct/cpu.max", "150000 100000\n");
+	write_file(tmp_tree, "ct/cpuset.cpus.effective", "0-7\n");
 	set_usage(0, 0);
 }
 
@@ -173,57 +157,17 @@ static void tmp_tree_remove(void)
 	rmdir(tmp_tree);
 }
 
-struct fixture {
-	struct pl_host host;
-	struct pl_cgroup_root root;
-	struct pl_cgroup cg;
-	struct pl_view_opts opts;
-	struct pl_cpu_history hist;
-	struct pl_source src;
-};
-
-static void fixture_open(struct fixture *f, const char *tree, const char *path, bool from_quota)
-{
-	memset(f, 0, sizeof(*f));
-	ck_assert_int_eq(pl_host_open(&f->host, SYNTH "/proc", SYNTH "/sys"), 0);
-	ck_assert_int_eq(pl_cgroup_root_open_dir(&f->root, tree), 0);
-	ck_assert_int_eq(pl_cgroup_from_path(&f->root, path, &f->cg), 0);
-	f->opts.cpu_count_from_quota = from_quota;
-	f->src = (struct pl_source){.host = &f->host,
-				    .cg = &f->cg,
-				    .opts = &f->opts,
-				    .now_ns = 1000 * NS,
-				    .init_start_ns = 900 * NS,
-				    .cpu_history = &f->hist};
-}
-
-static void fixture_close(struct fixture *f)
-{
-	pl_cpu_history_free(&f->hist);
-	pl_cgroup_free(&f->cg);
-	pl_cgroup_root_close(&f->root);
-	pl_host_close(&f->host);
-}
-
-static int generate(struct fixture *f, char **text)
-{
-	const struct pl_view *v = pl_view_find("proc/stat");
-	struct pl_buf b;
-	int r;
-
-	ck_assert_ptr_nonnull(v);
-	pl_buf_init(&b);
-	r = pl_view_generate(v, &f->src, &b);
-	*text = pl_buf_steal(&b, NULL);
-	return r;
-}
+/* 100 s after the container's init started, keeping CPU history as the daemon does;
+ * render_at moves the clock on. */
+static const struct fixture_when at_100s = {
+    .now_ns = 1000 * NS, .init_start_ns = 900 * NS, .cpu_history = true};
 
 static void render_at(struct fixture *f, uint64_t elapsed_s, struct parsed_stat *ps)
 {
 	_cleanup_free_ char *t = NULL;
 
 	f->src.now_ns = f->src.init_start_ns + elapsed_s * NS;
-	ck_assert_int_eq(generate(f, &t), 0);
+	ck_assert_int_eq(fixture_generate(f, "proc/stat", &t), 0);
 	parse_stat(t, ps);
 	assert_total_is_sum(ps);
 }
@@ -248,7 +192,7 @@ START_TEST(busy_share_full_quota_half_and_idle)
 	struct parsed_stat a, b;
 
 	tmp_tree_make();
-	fixture_open(&f, tmp_tree, "ct", true);
+	fixture_open(&f, tmp_tree, "ct", true, &at_100s);
 	/* 1.5 CPUs shown as 2; 10 s at full quota = 15 CPU-seconds. */
 	set_usage(20 * 1000000, 1000000);
 	render_at(&f, 20, &a);
@@ -280,7 +224,7 @@ START_TEST(counters_never_go_backwards_through_bursts)
 	struct parsed_stat prev, cur;
 
 	tmp_tree_make();
-	fixture_open(&f, tmp_tree, "ct", true);
+	fixture_open(&f, tmp_tree, "ct", true, &at_100s);
 	memset(&prev, 0, sizeof(prev));
 	for (size_t s = 0; s < PL_ARRAY_SIZE(seq); s++) {
 		set_usage(seq[s][1] * 1000000, seq[s][1] * 100000);
@@ -307,7 +251,7 @@ START_TEST(collect_v2_spread_exact)
 	uint64_t tck = (uint64_t)pl_clk_tck();
 
 	/* cpuset 2-5, option off: 4 CPUs share user 10 s and system 1 s evenly. */
-	fixture_open(&f, FIXTURES "/view/v2", "ct", false);
+	fixture_open(&f, FIXTURES "/view/v2", "ct", false, &at_100s);
 	render_at(&f, 100, &ps);
 	ck_assert_uint_eq(ps.ncpu, 4);
 	for (unsigned i = 1; i <= 4; i++) {
@@ -330,8 +274,8 @@ START_TEST(collect_v1_percpu_and_tasks)
 		struct fixture f;
 		_cleanup_free_ char *t = NULL;
 
-		fixture_open(&f, trees[i], "ct", false);
-		ck_assert_int_eq(generate(&f, &t), 0);
+		fixture_open(&f, trees[i], "ct", false, &at_100s);
+		ck_assert_int_eq(fixture_generate(&f, "proc/stat", &t), 0);
 		/* tasks 101 S, 102 R, 103 R, 104 D; 105 has exited */
 		ck_assert_ptr_nonnull(strstr(t, "\nprocs_running 2\nprocs_blocked 1\n"));
 		ck_assert_ptr_nonnull(strstr(t, "\nbtime 1700000000\n"));
@@ -355,24 +299,20 @@ END_TEST
 
 START_TEST(collect_root_and_errors)
 {
-	struct pl_host h;
-	_cleanup_free_ char *host_text = NULL;
+	_cleanup_free_ char *host_text = read_fixture(SYNTH "/proc", "stat");
 	struct fixture f;
 	char *t;
 
-	ck_assert_int_eq(pl_host_open(&h, SYNTH "/proc", SYNTH "/sys"), 0);
-	ck_assert_int_gt(pl_host_read_proc(&h, "stat", &host_text), 0);
-	pl_host_close(&h);
-	fixture_open(&f, FIXTURES "/view/v1", "", true);
-	ck_assert_int_eq(generate(&f, &t), 0);
+	fixture_open(&f, FIXTURES "/view/v1", "", true, &at_100s);
+	ck_assert_int_eq(fixture_generate(&f, "proc/stat", &t), 0);
 	ck_assert_str_eq(t, host_text);
 	free(t);
 	fixture_close(&f);
 	/* No cpuacct hierarchy for this cgroup: error, never the host's counters. */
-	fixture_open(&f, FIXTURES "/view/v1", "ct", true);
+	fixture_open(&f, FIXTURES "/view/v1", "ct", true, &at_100s);
 	free(f.cg.path[PL_CTRL_CPUACCT]);
 	f.cg.path[PL_CTRL_CPUACCT] = NULL;
-	ck_assert_int_eq(generate(&f, &t), -ENOENT);
+	ck_assert_int_eq(fixture_generate(&f, "proc/stat", &t), -ENOENT);
 	free(t);
 	fixture_close(&f);
 }
@@ -396,13 +336,4 @@ static Suite *stat_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(stat_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PL_TEST_MAIN(stat_suite)

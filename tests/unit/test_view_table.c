@@ -1,14 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proclens/cleanup.h"
-#include "proclens/view.h"
-
-#define SYNTH FIXTURES "/host/synth8"
-#define NS UINT64_C(1000000000)
+#include "testlib.h"
 
 START_TEST(view_table)
 {
@@ -36,39 +31,26 @@ END_TEST
 /* Every view generates through the table on both trees, sharing one history. */
 START_TEST(generate_every_view)
 {
+	static const struct fixture_when at_40s = {
+	    .now_ns = 50 * NS, .init_start_ns = 10 * NS, .cpu_history = true};
 	const char *trees[] = {FIXTURES "/view/v1", FIXTURES "/view/v2"};
 
 	for (size_t t = 0; t < PL_ARRAY_SIZE(trees); t++) {
-		struct pl_host host;
-		struct pl_cgroup_root root;
-		struct pl_cgroup cg;
-		struct pl_view_opts opts = {.cpu_count_from_quota = true};
-		struct pl_cpu_history hist = {0};
-		struct pl_source src = {.host = &host,
-					.cg = &cg,
-					.opts = &opts,
-					.now_ns = 50 * NS,
-					.init_start_ns = 10 * NS,
-					.cpu_history = &hist};
+		struct fixture f;
 
-		ck_assert_int_eq(pl_host_open(&host, SYNTH "/proc", SYNTH "/sys"), 0);
-		ck_assert_int_eq(pl_cgroup_root_open_dir(&root, trees[t]), 0);
-		ck_assert_int_eq(pl_cgroup_from_path(&root, "ct", &cg), 0);
+		fixture_open(&f, trees[t], "ct", true, &at_40s);
 		for (size_t i = 0; i < pl_views_count; i++) {
 			struct pl_buf b;
 
 			pl_buf_init(&b);
-			ck_assert_msg(pl_view_generate(&pl_views[i], &src, &b) == 0, "%s on %s",
+			ck_assert_msg(pl_view_generate(&pl_views[i], &f.src, &b) == 0, "%s on %s",
 				      pl_views[i].path, trees[t]);
 			ck_assert_uint_gt(b.len, 0);
 			ck_assert_int_eq(b.data[b.len - 1], '\n');
 			pl_buf_free(&b);
 		}
-		ck_assert_uint_eq(hist.ncpu, 2);
-		pl_cpu_history_free(&hist);
-		pl_cgroup_free(&cg);
-		pl_cgroup_root_close(&root);
-		pl_host_close(&host);
+		ck_assert_uint_eq(f.hist.ncpu, 2);
+		fixture_close(&f);
 	}
 }
 END_TEST
@@ -96,13 +78,4 @@ static Suite *table_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(table_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PL_TEST_MAIN(table_suite)

@@ -1,15 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proclens/cleanup.h"
-#include "proclens/view.h"
-
-#define SYNTH FIXTURES "/host/synth8"
-#define NS UINT64_C(1000000000)
+#include "testlib.h"
 
 static char *render(uint64_t uptime_ns, uint64_t idle_ns)
 {
@@ -37,50 +32,9 @@ START_TEST(render_exact_truncates)
 }
 END_TEST
 
-struct fixture {
-	struct pl_host host;
-	struct pl_cgroup_root root;
-	struct pl_cgroup cg;
-	struct pl_view_opts opts;
-	struct pl_cpu_history hist;
-	struct pl_source src;
-};
-
-static void fixture_open(struct fixture *f, const char *tree, const char *path, bool from_quota)
-{
-	memset(f, 0, sizeof(*f));
-	ck_assert_int_eq(pl_host_open(&f->host, SYNTH "/proc", SYNTH "/sys"), 0);
-	ck_assert_int_eq(pl_cgroup_root_open_dir(&f->root, tree), 0);
-	ck_assert_int_eq(pl_cgroup_from_path(&f->root, path, &f->cg), 0);
-	f->opts.cpu_count_from_quota = from_quota;
-	f->src = (struct pl_source){.host = &f->host,
-				    .cg = &f->cg,
-				    .opts = &f->opts,
-				    .now_ns = 1000 * NS + 123456789,
-				    .init_start_ns = 900 * NS,
-				    .cpu_history = &f->hist};
-}
-
-static void fixture_close(struct fixture *f)
-{
-	pl_cpu_history_free(&f->hist);
-	pl_cgroup_free(&f->cg);
-	pl_cgroup_root_close(&f->root);
-	pl_host_close(&f->host);
-}
-
-static int generate(struct fixture *f, const char *path, char **text)
-{
-	const struct pl_view *v = pl_view_find(path);
-	struct pl_buf b;
-	int r;
-
-	ck_assert_ptr_nonnull(v);
-	pl_buf_init(&b);
-	r = pl_view_generate(v, &f->src, &b);
-	*text = pl_buf_steal(&b, NULL);
-	return r;
-}
+/* 100.12 s after the container's init started, keeping CPU history as the daemon does. */
+static const struct fixture_when at_100s = {
+    .now_ns = 1000 * NS + 123456789, .init_start_ns = 900 * NS, .cpu_history = true};
 
 START_TEST(collect_uptime_is_since_init)
 {
@@ -88,8 +42,8 @@ START_TEST(collect_uptime_is_since_init)
 	_cleanup_free_ char *t = NULL;
 	double up, idle;
 
-	fixture_open(&f, FIXTURES "/view/v2", "ct", true);
-	ck_assert_int_eq(generate(&f, "proc/uptime", &t), 0);
+	fixture_open(&f, FIXTURES "/view/v2", "ct", true, &at_100s);
+	ck_assert_int_eq(fixture_generate(&f, "proc/uptime", &t), 0);
 	ck_assert_int_eq(sscanf(t, "%lf %lf", &up, &idle), 2);
 	ck_assert(strncmp(t, "100.12 ", 7) == 0);
 	/* 2 CPUs at 0.75 each for 100.12 s minus 11 s busy */
@@ -108,17 +62,17 @@ START_TEST(idle_consistent_with_stat)
 			_cleanup_free_ char *up_text = NULL, *stat_text = NULL;
 			unsigned long long user, nice, sys, idle_ticks;
 			double up, idle_s, tck = (double)pl_clk_tck();
-			unsigned ncpu = 0;
+			unsigned ncpu;
 
-			fixture_open(&f, trees[i], "ct", from_quota);
-			ck_assert_int_eq(generate(&f, "proc/stat", &stat_text), 0);
-			ck_assert_int_eq(generate(&f, "proc/uptime", &up_text), 0);
+			fixture_open(&f, trees[i], "ct", from_quota, &at_100s);
+			ck_assert_int_eq(fixture_generate(&f, "proc/stat", &stat_text), 0);
+			ck_assert_int_eq(fixture_generate(&f, "proc/uptime", &up_text), 0);
 			ck_assert_int_eq(
 			    sscanf(stat_text, "cpu  %llu %llu %llu %llu", &user, &nice, &sys, &idle_ticks),
 			    4);
 			ck_assert_int_eq(sscanf(up_text, "%lf %lf", &up, &idle_s), 2);
-			for (const char *p = stat_text; (p = strstr(p, "\ncpu")); p++)
-				ncpu++;
+			/* the "cpu" total line, then one per CPU */
+			ncpu = count_lines_starting(stat_text, "cpu") - 1;
 			/* Each per-CPU value is rounded down to a tick, uptime to 1/100 s. */
 			ck_assert_double_le((double)idle_ticks / tck, idle_s + 0.01);
 			ck_assert_double_ge((double)idle_ticks / tck, idle_s - (ncpu + 1) / tck);
@@ -133,16 +87,16 @@ START_TEST(collect_root_and_errors)
 	struct fixture f;
 	char *t;
 
-	fixture_open(&f, FIXTURES "/view/v2", "", true);
-	ck_assert_int_eq(generate(&f, "proc/uptime", &t), 0);
+	fixture_open(&f, FIXTURES "/view/v2", "", true, &at_100s);
+	ck_assert_int_eq(fixture_generate(&f, "proc/uptime", &t), 0);
 	ck_assert_str_eq(t, "86400.50 600000.25\n");
 	free(t);
 	fixture_close(&f);
 	/* No cpuacct hierarchy for this cgroup: error, never the host's uptime. */
-	fixture_open(&f, FIXTURES "/view/v1", "ct", true);
+	fixture_open(&f, FIXTURES "/view/v1", "ct", true, &at_100s);
 	free(f.cg.path[PL_CTRL_CPUACCT]);
 	f.cg.path[PL_CTRL_CPUACCT] = NULL;
-	ck_assert_int_eq(generate(&f, "proc/uptime", &t), -ENOENT);
+	ck_assert_int_eq(fixture_generate(&f, "proc/uptime", &t), -ENOENT);
 	free(t);
 	fixture_close(&f);
 }
@@ -163,13 +117,4 @@ static Suite *uptime_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(uptime_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+PL_TEST_MAIN(uptime_suite)
