@@ -17,6 +17,7 @@
 
 #include "fs_internal.h"
 #include "proclens/cleanup.h"
+#include "proclens/cpuview.h"
 #include "proclens/identity.h"
 #include "proclens/log.h"
 
@@ -53,6 +54,20 @@ void pl_rendered_put(struct pl_rendered *r)
 {
 	if (r && atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
 		free(r);
+}
+
+struct pl_rendered *pl_rendered_new(const char *data, size_t len)
+{
+	struct pl_rendered *rd = malloc(sizeof(*rd) + len + 1);
+
+	if (!rd)
+		return NULL;
+	atomic_init(&rd->refs, 1);
+	rd->len = len;
+	if (len)
+		memcpy(rd->data, data, len);
+	rd->data[len] = '\0';
+	return rd;
 }
 
 static int sys_pidfd_open(pid_t pid)
@@ -335,6 +350,22 @@ static int refresh_cgroup_locked(struct pl_fs *fs, struct pl_container *c, uint6
 	return 0;
 }
 
+int pl_container_cpus(struct pl_fs *fs, struct pl_container *c, struct pl_cpuset *visible, bool *host_view)
+{
+	struct pl_source src = { .host = &fs->host, .cg = &c->cg, .opts = &fs->cfg.view };
+	int r;
+
+	pthread_mutex_lock(&c->lock);
+	r = refresh_cgroup_locked(fs, c, pl_now_monotonic_ns());
+	if (r >= 0) {
+		*host_view = pl_cgroup_is_root(&c->cg, PL_CTRL_CPUACCT);
+		if (!*host_view)
+			r = pl_cpuview_collect_visible(&src, visible, NULL, NULL, NULL);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
 static int render_locked(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v,
 			 struct pl_rendered **out)
 {
@@ -356,16 +387,10 @@ static int render_locked(struct pl_fs *fs, struct pl_container *c, const struct 
 		pl_buf_free(&buf);
 		return r;
 	}
-	rd = malloc(sizeof(*rd) + buf.len + 1);
-	if (!rd) {
-		pl_buf_free(&buf);
-		return -ENOMEM;
-	}
-	atomic_init(&rd->refs, 1);
-	rd->len = buf.len;
-	memcpy(rd->data, buf.data ? buf.data : "", buf.len);
-	rd->data[buf.len] = '\0';
+	rd = pl_rendered_new(buf.data, buf.len);
 	pl_buf_free(&buf);
+	if (!rd)
+		return -ENOMEM;
 	*out = rd;
 	return 0;
 }

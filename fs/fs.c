@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,8 +21,9 @@ struct pl_fs_file {
 	pthread_mutex_t lock; /* guards r and read_since_render */
 	struct pl_rendered *r;
 	bool read_since_render;
-	const struct pl_view *view;
-	struct pl_container *container; /* referenced */
+	const struct pl_view *view;             /* a view, or NULL for a mirrored file */
+	const struct pl_mirror_node *mirror;    /* the mirrored file */
+	struct pl_container *container;         /* the reader's, referenced */
 };
 
 int pl_fs_new(const struct pl_fs_config *cfg, struct pl_fs **out)
@@ -40,6 +44,9 @@ int pl_fs_new(const struct pl_fs_config *cfg, struct pl_fs **out)
 	r = pl_containers_init(&fs->containers);
 	if (r < 0)
 		goto fail;
+	r = pl_mirrors_init(&fs->mirrors);
+	if (r < 0)
+		goto fail;
 	r = pl_host_open(&fs->host, cfg->proc_dir ? cfg->proc_dir : "/proc", cfg->sys_dir ? cfg->sys_dir : "/sys");
 	if (r < 0) {
 		pl_log_err("cannot open %s or %s: %s", cfg->proc_dir ? cfg->proc_dir : "/proc",
@@ -53,6 +60,11 @@ int pl_fs_new(const struct pl_fs_config *cfg, struct pl_fs **out)
 		goto fail;
 	}
 	r = pl_tree_build(&fs->tree, pl_views, pl_views_count);
+	for (size_t i = 0; r >= 0 && i < pl_mirror_specs_count; i++) {
+		r = pl_tree_add_dir(&fs->tree, pl_mirror_specs[i].path);
+		if (r >= 0)
+			fs->tree.node[r].mirror = (int)i;
+	}
 	if (r < 0) {
 		pl_log_err("bad view table: %s", strerror(-r));
 		goto fail;
@@ -82,6 +94,8 @@ void pl_fs_free(struct pl_fs *fs)
 	if (!fs)
 		return;
 	pl_containers_destroy(&fs->containers);
+	if (fs->mirrors.slot)
+		pl_mirrors_destroy(&fs->mirrors);
 	pl_tree_free(&fs->tree);
 	pl_cgroup_root_close(&fs->cgroot);
 	pl_host_close(&fs->host);
@@ -98,15 +112,30 @@ size_t pl_fs_container_count(struct pl_fs *fs)
 	return n;
 }
 
-static int node_of(const struct pl_fs *fs, uint64_t ino, uint32_t *idx)
+/* Inodes: 1..tree.n are the static tree's nodes, above that mirrored host nodes. */
+uint64_t pl_fs_static_inodes(const struct pl_fs *fs)
 {
-	if (ino < 1 || ino > fs->tree.n)
-		return -ENOENT;
-	*idx = (uint32_t)(ino - 1);
-	return 0;
+	return fs->tree.n;
 }
 
-static void fill_stat(const struct pl_fs *fs, uint32_t idx, struct stat *st)
+static bool is_static(const struct pl_fs *fs, uint64_t ino)
+{
+	return ino >= 1 && ino <= fs->tree.n;
+}
+
+static uint64_t mirror_ino(const struct pl_fs *fs, uint32_t idx)
+{
+	return fs->tree.n + 1 + idx;
+}
+
+static const struct pl_mirror_node *mirror_of(struct pl_fs *fs, uint64_t ino)
+{
+	if (ino <= fs->tree.n || ino - fs->tree.n - 1 > UINT32_MAX)
+		return NULL;
+	return pl_mirrors_get(&fs->mirrors, (uint32_t)(ino - fs->tree.n - 1));
+}
+
+static void fill_static_stat(const struct pl_fs *fs, uint32_t idx, struct stat *st)
 {
 	const struct pl_tree_node *nd = &fs->tree.node[idx];
 
@@ -127,95 +156,380 @@ static void fill_stat(const struct pl_fs *fs, uint32_t idx, struct stat *st)
 	st->st_atim = st->st_mtim = st->st_ctim = fs->mount_time;
 }
 
-int pl_fs_lookup(struct pl_fs *fs, uint64_t parent, const char *name, struct stat *st)
+/* A host node's attributes, made read-only: nothing is written through us. */
+static int host_stat(struct pl_fs *fs, const char *host_rel, uint64_t ino, struct stat *st)
 {
-	uint32_t dir;
-	int r = node_of(fs, parent, &dir);
+	_cleanup_close_ int fd = pl_open_beneath(fs->host.sys_fd, host_rel, O_PATH | O_NOFOLLOW);
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, st) < 0)
+		return -errno;
+	if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode) && !S_ISLNK(st->st_mode))
+		return -ENOENT;
+	st->st_ino = ino;
+	st->st_mode &= S_IFMT | 0555;
+	return 0;
+}
+
+/* Intern host_rel and stat it. */
+static int mirror_entry(struct pl_fs *fs, const char *host_rel, uint32_t spec, struct stat *st)
+{
+	uint32_t idx;
+	int r = host_stat(fs, host_rel, 0, st);
 
 	if (r < 0)
 		return r;
-	r = pl_tree_child(&fs->tree, dir, name);
+	r = pl_mirrors_intern(&fs->mirrors, host_rel, st->st_mode & S_IFMT, spec, &idx);
 	if (r < 0)
 		return r;
-	fill_stat(fs, (uint32_t)r, st);
+	st->st_ino = mirror_ino(fs, idx);
 	return 0;
+}
+
+/* The reader's CPUs, for the renumbered parts of a mirror. */
+struct reader_cpus {
+	bool host_view;
+	struct pl_cpuset visible;
+};
+
+static int get_reader_cpus(struct pl_fs *fs, pid_t caller, struct reader_cpus *rc)
+{
+	struct pl_container *c;
+	int r = pl_container_get(fs, caller, &c);
+
+	if (r < 0)
+		return -EIO;
+	r = pl_container_cpus(fs, c, &rc->visible, &rc->host_view);
+	pl_container_put(fs, c);
+	return r < 0 ? -EIO : 0;
+}
+
+static int join_path(char *buf, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(buf, size, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Lookup of `name` in a mirrored static directory: static children were tried first. */
+static int mirror_root_lookup(struct pl_fs *fs, uint32_t dir, const char *name, pid_t caller, struct stat *st,
+			      bool *per_reader)
+{
+	const struct pl_mirror_spec *spec = &pl_mirror_specs[fs->tree.node[dir].mirror];
+	char host_rel[PATH_MAX], host_name[32];
+	int cpu = spec->renumber_cpus ? pl_mirror_cpu_number(name) : -1;
+	int r;
+
+	if (cpu >= 0) {
+		struct reader_cpus rc;
+
+		r = get_reader_cpus(fs, caller, &rc);
+		if (r < 0)
+			return r;
+		*per_reader = true;
+		if (!rc.host_view) {
+			int host_cpu = pl_cpuset_nth(&rc.visible, (unsigned)cpu);
+			if (host_cpu < 0)
+				return -ENOENT;
+			snprintf(host_name, sizeof(host_name), "cpu%d", host_cpu);
+			name = host_name;
+		}
+	}
+	r = join_path(host_rel, sizeof(host_rel), spec->host_rel, name);
+	if (r < 0)
+		return r;
+	return mirror_entry(fs, host_rel, (uint32_t)fs->tree.node[dir].mirror, st);
+}
+
+int pl_fs_lookup(struct pl_fs *fs, uint64_t parent, const char *name, pid_t caller, struct stat *st,
+		 bool *per_reader)
+{
+	const struct pl_mirror_node *nd;
+	char host_rel[PATH_MAX];
+	int r;
+
+	*per_reader = false;
+	if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -ENOENT;
+	if (is_static(fs, parent)) {
+		uint32_t dir = (uint32_t)(parent - 1);
+
+		r = pl_tree_child(&fs->tree, dir, name);
+		if (r >= 0) {
+			fill_static_stat(fs, (uint32_t)r, st);
+			return 0;
+		}
+		if (r != -ENOENT || fs->tree.node[dir].mirror < 0)
+			return r;
+		return mirror_root_lookup(fs, dir, name, caller, st, per_reader);
+	}
+	nd = mirror_of(fs, parent);
+	if (!nd)
+		return -ENOENT;
+	if (!S_ISDIR(nd->type))
+		return -ENOTDIR;
+	r = join_path(host_rel, sizeof(host_rel), nd->host_rel, name);
+	if (r < 0)
+		return r;
+	return mirror_entry(fs, host_rel, nd->spec, st);
 }
 
 int pl_fs_getattr(struct pl_fs *fs, uint64_t ino, struct stat *st)
 {
-	uint32_t idx;
-	int r = node_of(fs, ino, &idx);
+	const struct pl_mirror_node *nd;
 
-	if (r < 0)
-		return r;
-	fill_stat(fs, idx, st);
+	if (is_static(fs, ino)) {
+		fill_static_stat(fs, (uint32_t)(ino - 1), st);
+		return 0;
+	}
+	nd = mirror_of(fs, ino);
+	if (!nd)
+		return -ENOENT;
+	return host_stat(fs, nd->host_rel, ino, st);
+}
+
+int pl_fs_readlink(struct pl_fs *fs, uint64_t ino, char *buf, size_t size)
+{
+	const struct pl_mirror_node *nd = mirror_of(fs, ino);
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (!nd || !S_ISLNK(nd->type))
+		return -EINVAL;
+	fd = pl_open_beneath(fs->host.sys_fd, nd->host_rel, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return fd;
+	n = readlinkat(fd, "", buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
 	return 0;
 }
 
-int pl_fs_readdir(struct pl_fs *fs, uint64_t ino, uint64_t offset, pl_fs_emit_fn emit, void *ctx)
-{
-	const struct pl_tree_node *nd;
-	struct stat st;
-	uint64_t pos = 0;
-	uint32_t idx;
-	int r = node_of(fs, ino, &idx);
+/* A directory listing is made whole, then emitted from `offset` on: the entries of a
+ * mirrored directory depend on the host and the reader, so offsets index this list. */
+struct dirlist {
+	struct pl_buf names; /* NUL-separated */
+	struct stat *st;
+	size_t n, cap;
+};
 
-	if (r < 0)
+static int dirlist_add(struct dirlist *l, const char *name, const struct stat *st)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct stat *grown = realloc(l->st, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		l->st = grown;
+		l->cap = cap;
+	}
+	l->st[l->n++] = *st;
+	pl_buf_append(&l->names, name, strlen(name) + 1);
+	return pl_buf_error(&l->names);
+}
+
+static void dirlist_free(struct dirlist *l)
+{
+	pl_buf_free(&l->names);
+	free(l->st);
+}
+
+/* The host directory's entries (not cpuN ones under a renumbering mirror root, and not
+ * names a static child already has), then the reader's cpuN entries. */
+static int list_host_dir(struct pl_fs *fs, const char *host_rel, uint32_t spec, int static_dir, pid_t caller,
+			 struct dirlist *l)
+{
+	bool renumber = static_dir >= 0 && pl_mirror_specs[spec].renumber_cpus;
+	_cleanup_closedir_ DIR *d = NULL;
+	struct reader_cpus rc = { .host_view = true };
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	int fd, r;
+
+	if (renumber && (r = get_reader_cpus(fs, caller, &rc)) < 0)
 		return r;
-	nd = &fs->tree.node[idx];
-	if (nd->view)
-		return -ENOTDIR;
-	if (offset <= pos) {
-		fill_stat(fs, idx, &st);
-		if (emit(ctx, ".", &st, pos + 1))
-			return 0;
+	fd = pl_open_beneath(fs->host.sys_fd, host_rel, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
 	}
-	pos++;
-	if (offset <= pos) {
-		fill_stat(fs, nd->parent, &st);
-		if (emit(ctx, "..", &st, pos + 1))
-			return 0;
-	}
-	pos++;
-	for (uint32_t c = nd->first_child; c != UINT32_MAX; c = fs->tree.node[c].next_sibling, pos++) {
-		if (offset > pos)
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		fill_stat(fs, c, &st);
-		if (emit(ctx, fs->tree.node[c].name, &st, pos + 1))
-			return 0;
+		if (static_dir >= 0 && pl_tree_child(&fs->tree, (uint32_t)static_dir, de->d_name) >= 0)
+			continue;
+		if (renumber && !rc.host_view && pl_mirror_cpu_number(de->d_name) >= 0)
+			continue;
+		if (join_path(path, sizeof(path), host_rel, de->d_name) < 0 || mirror_entry(fs, path, spec, &st) < 0)
+			continue; /* vanished, or a kind we do not show */
+		r = dirlist_add(l, de->d_name, &st);
+		if (r < 0)
+			return r;
+	}
+	for (unsigned i = 0; renumber && !rc.host_view && i < pl_cpuset_count(&rc.visible); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "cpu%d", pl_cpuset_nth(&rc.visible, i));
+		if (join_path(path, sizeof(path), host_rel, name) < 0 || mirror_entry(fs, path, spec, &st) < 0)
+			continue;
+		snprintf(name, sizeof(name), "cpu%u", i);
+		r = dirlist_add(l, name, &st);
+		if (r < 0)
+			return r;
 	}
 	return 0;
+}
+
+static int list_dir(struct pl_fs *fs, uint64_t ino, pid_t caller, struct dirlist *l)
+{
+	const struct pl_mirror_node *nd;
+	struct stat st;
+	int r;
+
+	if (is_static(fs, ino)) {
+		const struct pl_tree_node *dir = &fs->tree.node[ino - 1];
+
+		if (dir->view)
+			return -ENOTDIR;
+		fill_static_stat(fs, (uint32_t)(ino - 1), &st);
+		if ((r = dirlist_add(l, ".", &st)) < 0)
+			return r;
+		fill_static_stat(fs, dir->parent, &st);
+		if ((r = dirlist_add(l, "..", &st)) < 0)
+			return r;
+		for (uint32_t c = dir->first_child; c != UINT32_MAX; c = fs->tree.node[c].next_sibling) {
+			fill_static_stat(fs, c, &st);
+			if ((r = dirlist_add(l, fs->tree.node[c].name, &st)) < 0)
+				return r;
+		}
+		if (dir->mirror < 0)
+			return 0;
+		return list_host_dir(fs, pl_mirror_specs[dir->mirror].host_rel, (uint32_t)dir->mirror,
+				     (int)(ino - 1), caller, l);
+	}
+	nd = mirror_of(fs, ino);
+	if (!nd)
+		return -ENOENT;
+	if (!S_ISDIR(nd->type))
+		return -ENOTDIR;
+	if ((r = host_stat(fs, nd->host_rel, ino, &st)) < 0 || (r = dirlist_add(l, ".", &st)) < 0 ||
+	    (r = dirlist_add(l, "..", &st)) < 0)
+		return r;
+	return list_host_dir(fs, nd->host_rel, nd->spec, -1, caller, l);
+}
+
+int pl_fs_readdir(struct pl_fs *fs, uint64_t ino, pid_t caller, uint64_t offset, pl_fs_emit_fn emit, void *ctx)
+{
+	struct dirlist l = { 0 };
+	const char *name;
+	int r;
+
+	pl_buf_init(&l.names);
+	r = list_dir(fs, ino, caller, &l);
+	name = l.names.data;
+	for (size_t i = 0; r >= 0 && i < l.n; i++, name += strlen(name) + 1)
+		if (i >= offset && emit(ctx, name, &l.st[i], i + 1))
+			break;
+	dirlist_free(&l);
+	return r < 0 ? r : 0;
+}
+
+/* A mirrored file's content for its reader: the host's bytes, with cpu lists and masks
+ * renumbered to the reader's CPUs. */
+static int mirror_render(struct pl_fs *fs, struct pl_fs_file *f, struct pl_rendered **out)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = pl_open_beneath(fs->host.sys_fd, f->mirror->host_rel, O_RDONLY | O_NOFOLLOW);
+	struct pl_cpuset host_set, mine;
+	struct reader_cpus rc = { .host_view = true };
+	char text_out[8192];
+	ssize_t len;
+	int r;
+
+	if (fd < 0)
+		return fd;
+	len = pl_read_fd_all(fd, &text);
+	if (len < 0)
+		return (int)len;
+	if (f->mirror->content != PL_MIRROR_VERBATIM) {
+		r = pl_container_cpus(fs, f->container, &rc.visible, &rc.host_view);
+		if (r < 0)
+			return r;
+	}
+	if (rc.host_view) {
+		*out = pl_rendered_new(text, (size_t)len);
+		return *out ? 0 : -ENOMEM;
+	}
+	if (f->mirror->content == PL_MIRROR_CPULIST)
+		r = pl_cpuset_parse(text, &host_set);
+	else
+		r = pl_cpuset_parse_mask(text, &host_set);
+	if (r < 0)
+		return -EIO; /* not what we know how to renumber: never show host numbers */
+	pl_cpuset_renumber(&host_set, &rc.visible, &mine);
+	if (f->mirror->content == PL_MIRROR_CPULIST)
+		r = pl_cpuset_format(&mine, text_out, sizeof(text_out) - 1);
+	else
+		r = pl_cpuset_format_mask(&mine, pl_cpuset_count(&rc.visible), text_out, sizeof(text_out) - 1);
+	if (r < 0)
+		return -EIO;
+	text_out[r++] = '\n';
+	*out = pl_rendered_new(text_out, (size_t)r);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int file_render(struct pl_fs *fs, struct pl_fs_file *f, struct pl_rendered **out)
+{
+	int r = f->view ? pl_container_render(fs, f->container, f->view, out) : mirror_render(fs, f, out);
+
+	/* Never a host value in place of a container value: the reader gets an error. */
+	return r < 0 && r != -ENOMEM ? -EIO : r;
 }
 
 int pl_fs_open(struct pl_fs *fs, uint64_t ino, int flags, pid_t caller, struct pl_fs_file **out)
 {
+	const struct pl_mirror_node *nd = NULL;
+	const struct pl_view *view = NULL;
 	struct pl_fs_file *f;
-	uint32_t idx;
-	int r = node_of(fs, ino, &idx);
+	int r;
 
-	if (r < 0)
-		return r;
-	if (!fs->tree.node[idx].view)
-		return -EISDIR;
+	if (is_static(fs, ino)) {
+		view = fs->tree.node[ino - 1].view;
+		if (!view)
+			return -EISDIR;
+	} else {
+		nd = mirror_of(fs, ino);
+		if (!nd)
+			return -ENOENT;
+		if (S_ISDIR(nd->type))
+			return -EISDIR;
+	}
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
 		return -EACCES;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->view = fs->tree.node[idx].view;
+	f->view = view;
+	f->mirror = nd;
 	r = pl_container_get(fs, caller, &f->container);
 	if (r < 0) {
-		pl_log_debug("open %s by pid %d: cannot identify the reader: %s", f->view->path, (int)caller,
-			     strerror(-r));
+		pl_log_debug("open inode %llu by pid %d: cannot identify the reader: %s", (unsigned long long)ino,
+			     (int)caller, strerror(-r));
 		free(f);
 		return -EIO;
 	}
-	r = pl_container_render(fs, f->container, f->view, &f->r);
+	r = file_render(fs, f, &f->r);
 	if (r < 0) {
 		pl_container_put(fs, f->container);
 		free(f);
-		/* Never a host value in place of a container value: the reader gets an error. */
-		return r == -ENOMEM ? r : -EIO;
+		return r;
 	}
 	pthread_mutex_init(&f->lock, NULL);
 	*out = f;
@@ -230,9 +544,9 @@ int pl_fs_read(struct pl_fs *fs, struct pl_fs_file *f, uint64_t off, size_t size
 	pthread_mutex_lock(&f->lock);
 	if (off == 0 && f->read_since_render) {
 		pthread_mutex_unlock(&f->lock);
-		err = pl_container_render(fs, f->container, f->view, &fresh);
+		err = file_render(fs, f, &fresh);
 		if (err < 0)
-			return err == -ENOMEM ? err : -EIO;
+			return err;
 		pthread_mutex_lock(&f->lock);
 		pl_rendered_put(f->r);
 		f->r = fresh;

@@ -30,13 +30,18 @@ struct pl_fs_file;
 int pl_fs_new(const struct pl_fs_config *cfg, struct pl_fs **out);
 void pl_fs_free(struct pl_fs *fs);
 
-int pl_fs_lookup(struct pl_fs *fs, uint64_t parent, const char *name, struct stat *st);
+/* *per_reader: the name resolves differently for different readers (a renumbered cpuN):
+ * the transport must not cache the entry. */
+int pl_fs_lookup(struct pl_fs *fs, uint64_t parent, const char *name, pid_t caller, struct stat *st,
+		 bool *per_reader);
 int pl_fs_getattr(struct pl_fs *fs, uint64_t ino, struct stat *st);
+/* The target of a mirrored host symlink, NUL-terminated. */
+int pl_fs_readlink(struct pl_fs *fs, uint64_t ino, char *buf, size_t size);
 
 /* Directory entries from index `offset` on. emit returns non-zero when its buffer is full
  * (that entry is then not consumed). "." and ".." are included. */
 typedef int (*pl_fs_emit_fn)(void *ctx, const char *name, const struct stat *st, uint64_t next);
-int pl_fs_readdir(struct pl_fs *fs, uint64_t ino, uint64_t offset, pl_fs_emit_fn emit, void *ctx);
+int pl_fs_readdir(struct pl_fs *fs, uint64_t ino, pid_t caller, uint64_t offset, pl_fs_emit_fn emit, void *ctx);
 
 /* Open for reading on behalf of `caller` (a pid or tid in our pid namespace). The content
  * is rendered (or taken from the container's cache) here; reads serve slices of it, so every
@@ -55,6 +60,9 @@ struct pl_fs_slice {
 int pl_fs_read(struct pl_fs *fs, struct pl_fs_file *f, uint64_t off, size_t size, struct pl_fs_slice *out);
 void pl_fs_slice_done(struct pl_fs_slice *s);
 void pl_fs_release(struct pl_fs *fs, struct pl_fs_file *f);
+
+/* Inodes 1..this are the static tree's (their names and attributes never change). */
+uint64_t pl_fs_static_inodes(const struct pl_fs *fs);
 
 /* How many containers are cached (for tests and debugging). */
 size_t pl_fs_container_count(struct pl_fs *fs);

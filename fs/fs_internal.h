@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "fs.h"
+#include "mirror.h"
 #include "tree.h"
 #include "proclens/cgroup.h"
 #include "proclens/host.h"
@@ -18,6 +19,7 @@ struct pl_rendered {
 };
 
 void pl_rendered_put(struct pl_rendered *r);
+struct pl_rendered *pl_rendered_new(const char *data, size_t len);
 
 struct pl_container;
 
@@ -39,6 +41,7 @@ struct pl_fs {
 	uint64_t self_init_start_ns; /* when pid 1 of our namespace started */
 	struct timespec mount_time;
 	struct pl_containers containers;
+	struct pl_mirrors mirrors;
 };
 
 int pl_containers_init(struct pl_containers *cs);
@@ -46,6 +49,9 @@ void pl_containers_destroy(struct pl_containers *cs);
 /* The container `caller` belongs to, with a reference (drop with pl_container_put). */
 int pl_container_get(struct pl_fs *fs, pid_t caller, struct pl_container **out);
 void pl_container_put(struct pl_fs *fs, struct pl_container *c);
+/* The host CPUs container c may use, in the order it numbers them; *host_view when the
+ * reader is the whole machine (root cpuacct cgroup): names and lists then pass through. */
+int pl_container_cpus(struct pl_fs *fs, struct pl_container *c, struct pl_cpuset *visible, bool *host_view);
 /* View v's content for container c, with a reference (drop with pl_rendered_put). */
 int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v,
 			struct pl_rendered **out);

@@ -2,6 +2,7 @@
 #define FUSE_USE_VERSION 312
 #include <errno.h>
 #include <fuse_lowlevel.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,8 @@
 /* The tree never changes while mounted: let the kernel cache names and attributes for a
  * day so an open costs one OPEN request, not LOOKUP + GETATTR + OPEN. */
 #define ATTR_TIMEOUT_S 86400.0
+#define MIRROR_TIMEOUT_S 1.0
+#define STATIC_INO_MAX(req) pl_fs_static_inodes(fs_of(req))
 
 static struct pl_fs *fs_of(fuse_req_t req)
 {
@@ -29,17 +32,25 @@ static void ll_init(void *userdata, struct fuse_conn_info *conn)
 static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e;
+	bool per_reader;
 	int r;
 
 	memset(&e, 0, sizeof(e));
-	r = pl_fs_lookup(fs_of(req), parent, name, &e.attr);
+	r = pl_fs_lookup(fs_of(req), parent, name, fuse_req_ctx(req)->pid, &e.attr, &per_reader);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
 	e.ino = e.attr.st_ino;
-	e.attr_timeout = ATTR_TIMEOUT_S;
-	e.entry_timeout = ATTR_TIMEOUT_S;
+	if (e.ino <= STATIC_INO_MAX(req)) {
+		e.attr_timeout = ATTR_TIMEOUT_S;
+		e.entry_timeout = ATTR_TIMEOUT_S;
+	} else {
+		/* Mirrored host nodes: sysfs changes with hotplug; a renumbered name means
+		 * another CPU for the next reader, so it must be looked up every time. */
+		e.attr_timeout = MIRROR_TIMEOUT_S;
+		e.entry_timeout = per_reader ? 0 : MIRROR_TIMEOUT_S;
+	}
 	fuse_reply_entry(req, &e);
 }
 
@@ -52,7 +63,18 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		fuse_reply_attr(req, &st, ATTR_TIMEOUT_S);
+		fuse_reply_attr(req, &st, ino <= STATIC_INO_MAX(req) ? ATTR_TIMEOUT_S : MIRROR_TIMEOUT_S);
+}
+
+static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char target[PATH_MAX];
+	int r = pl_fs_readlink(fs_of(req), ino, target, sizeof(target));
+
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_readlink(req, target);
 }
 
 struct dir_fill {
@@ -84,7 +106,7 @@ static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	r = pl_fs_readdir(fs_of(req), ino, (uint64_t)off, dir_emit, &d);
+	r = pl_fs_readdir(fs_of(req), ino, fuse_req_ctx(req)->pid, (uint64_t)off, dir_emit, &d);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -212,6 +234,7 @@ static const struct fuse_lowlevel_ops ll_ops = {
 	.init = ll_init,
 	.lookup = ll_lookup,
 	.getattr = ll_getattr,
+	.readlink = ll_readlink,
 	.setattr = ll_setattr,
 	.mknod = ll_mknod,
 	.mkdir = ll_mkdir,

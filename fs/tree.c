@@ -7,22 +7,18 @@
 
 #define NONE UINT32_MAX
 
-static int add_node(struct pl_tree *t, size_t *cap, uint32_t parent, const char *name, size_t len,
-		    const struct pl_view *view)
+static int add_node(struct pl_tree *t, uint32_t parent, const char *name, size_t len, const struct pl_view *view)
 {
 	struct pl_tree_node *nd;
+	struct pl_tree_node *grown;
 
 	if (len == 0 || len >= sizeof(nd->name))
 		return -EINVAL;
-	if (t->n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 16;
-		struct pl_tree_node *grown = realloc(t->node, ncap * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		t->node = grown;
-		*cap = ncap;
-	}
+	/* Built once at start: growing one node at a time is fine. */
+	grown = realloc(t->node, (t->n + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	t->node = grown;
 	nd = &t->node[t->n];
 	memcpy(nd->name, name, len);
 	nd->name[len] = '\0';
@@ -30,6 +26,7 @@ static int add_node(struct pl_tree *t, size_t *cap, uint32_t parent, const char 
 	nd->view = view;
 	nd->first_child = NONE;
 	nd->next_sibling = NONE;
+	nd->mirror = -1;
 	/* Append so readdir lists entries in table order. */
 	if (t->n != parent) {
 		uint32_t *link = &t->node[parent].first_child;
@@ -50,12 +47,11 @@ static int find_child(const struct pl_tree *t, uint32_t dir, const char *name, s
 
 int pl_tree_build(struct pl_tree *t, const struct pl_view *views, size_t nviews)
 {
-	size_t cap = 0;
 	int r;
 
 	t->n = 0;
 	t->node = NULL;
-	r = add_node(t, &cap, 0, "/", 1, NULL);
+	r = add_node(t, 0, "/", 1, NULL);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < nviews; i++) {
@@ -70,13 +66,13 @@ int pl_tree_build(struct pl_tree *t, const struct pl_view *views, size_t nviews)
 			if (!slash) {
 				if (c >= 0) /* a path listed twice */
 					return -EEXIST;
-				r = add_node(t, &cap, dir, p, len, &views[i]);
+				r = add_node(t, dir, p, len, &views[i]);
 				if (r < 0)
 					return r;
 				break;
 			}
 			if (c < 0) {
-				c = add_node(t, &cap, dir, p, len, NULL);
+				c = add_node(t, dir, p, len, NULL);
 				if (c < 0)
 					return c;
 			} else if (t->node[c].view) {
@@ -87,6 +83,27 @@ int pl_tree_build(struct pl_tree *t, const struct pl_view *views, size_t nviews)
 		}
 	}
 	return 0;
+}
+
+int pl_tree_add_dir(struct pl_tree *t, const char *path)
+{
+	uint32_t dir = 0;
+
+	while (*path) {
+		const char *slash = strchr(path, '/');
+		size_t len = slash ? (size_t)(slash - path) : strlen(path);
+		int c = find_child(t, dir, path, len);
+
+		if (c < 0)
+			c = add_node(t, dir, path, len, NULL);
+		else if (t->node[c].view)
+			return -ENOTDIR;
+		if (c < 0)
+			return c;
+		dir = (uint32_t)c;
+		path += len + (slash ? 1 : 0);
+	}
+	return (int)dir;
 }
 
 void pl_tree_free(struct pl_tree *t)

@@ -13,6 +13,7 @@ struct pl_tree_node {
 	uint32_t parent;              /* index of the parent node; the root is its own parent */
 	const struct pl_view *view;   /* NULL for a directory */
 	uint32_t first_child, next_sibling; /* UINT32_MAX: none */
+	int mirror;                   /* index in pl_mirror_specs of a mirrored directory, or -1 */
 };
 
 struct pl_tree {
@@ -22,5 +23,7 @@ struct pl_tree {
 
 int pl_tree_build(struct pl_tree *t, const struct pl_view *views, size_t nviews);
 void pl_tree_free(struct pl_tree *t);
+/* Make the directory `path` (and its parents) if missing; its index. */
+int pl_tree_add_dir(struct pl_tree *t, const char *path);
 /* Index of the child called `name` of node `dir`, or -ENOENT / -ENOTDIR. */
 int pl_tree_child(const struct pl_tree *t, uint32_t dir, const char *name);

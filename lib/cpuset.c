@@ -148,3 +148,83 @@ int pl_cpuset_format(const struct pl_cpuset *s, char *buf, size_t size)
 	}
 	return (int)len;
 }
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int pl_cpuset_parse_mask(const char *text, struct pl_cpuset *out)
+{
+	size_t len = strlen(text);
+	unsigned bit = 0;
+
+	pl_cpuset_zero(out);
+	while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		len--;
+	if (len == 0)
+		return -EINVAL;
+	/* Least significant digit last: walk backwards. */
+	for (size_t i = len; i-- > 0;) {
+		int d;
+
+		if (text[i] == ',')
+			continue;
+		d = hex_digit(text[i]);
+		if (d < 0)
+			return -EINVAL;
+		for (unsigned b = 0; b < 4; b++, bit++)
+			if (d & (1 << b)) {
+				if (bit >= PL_CPUSET_MAX)
+					return -ERANGE;
+				pl_cpuset_set(out, bit);
+			}
+	}
+	return 0;
+}
+
+int pl_cpuset_format_mask(const struct pl_cpuset *s, unsigned min_cpus, char *buf, size_t size)
+{
+	unsigned highest = 0, words;
+	size_t len = 0;
+
+	for (unsigned cpu = 0; cpu < PL_CPUSET_MAX; cpu++)
+		if (pl_cpuset_has(s, cpu))
+			highest = cpu + 1;
+	if (min_cpus > highest)
+		highest = min_cpus;
+	words = highest ? (highest + 31) / 32 : 1;
+	for (unsigned w = words; w-- > 0;) {
+		uint32_t word = 0;
+		int n;
+
+		for (unsigned b = 0; b < 32; b++)
+			if (pl_cpuset_has(s, w * 32 + b))
+				word |= UINT32_C(1) << b;
+		n = snprintf(buf + len, size - len, "%s%08x", len ? "," : "", word);
+		if (n < 0 || (size_t)n >= size - len)
+			return -ENOSPC;
+		len += (size_t)n;
+	}
+	return (int)len;
+}
+
+void pl_cpuset_renumber(const struct pl_cpuset *host, const struct pl_cpuset *visible, struct pl_cpuset *out)
+{
+	unsigned idx = 0;
+
+	pl_cpuset_zero(out);
+	for (unsigned cpu = 0; cpu < PL_CPUSET_MAX; cpu++) {
+		if (!pl_cpuset_has(visible, cpu))
+			continue;
+		if (pl_cpuset_has(host, cpu))
+			pl_cpuset_set(out, idx);
+		idx++;
+	}
+}

@@ -8,6 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+
 #include "proclens/cleanup.h"
 #include "proclens/util.h"
 
@@ -80,11 +83,17 @@ ssize_t pl_read_file_at_buf(int dirfd, const char *rel, char *buf, size_t size)
 ssize_t pl_read_file_at(int dirfd, const char *rel, char **out)
 {
 	_cleanup_close_ int fd = open_at(dirfd, rel, O_RDONLY);
-	_cleanup_free_ char *buf = NULL;
-	size_t cap = 4096, len = 0;
 
 	if (fd < 0)
 		return fd;
+	return pl_read_fd_all(fd, out);
+}
+
+ssize_t pl_read_fd_all(int fd, char **out)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 4096, len = 0;
+
 	for (;;) {
 		char *grown = realloc(buf, cap);
 		ssize_t n;
@@ -105,6 +114,24 @@ ssize_t pl_read_file_at(int dirfd, const char *rel, char **out)
 	buf[len] = '\0';
 	*out = TAKE_PTR(buf);
 	return (ssize_t)len;
+}
+
+int pl_open_beneath(int dirfd, const char *rel, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOSYS)
+		return -errno;
+	if (rel[0] == '/' || strstr(rel, ".."))
+		return -EXDEV;
+	fd = openat(dirfd, rel, flags | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
 }
 
 int pl_write_file_at(int dirfd, const char *rel, const char *text)

@@ -27,3 +27,13 @@ void pl_cpuset_truncate(struct pl_cpuset *s, unsigned n);
 int pl_cpuset_parse(const char *text, struct pl_cpuset *out);
 /* Format as a kernel cpu list ("0-3,8"); returns the length or -ENOSPC. */
 int pl_cpuset_format(const struct pl_cpuset *s, char *buf, size_t size);
+
+/* sysfs cpu masks: comma-separated 32-bit hex words, most significant first
+ * ("00000000,0000000f"). */
+int pl_cpuset_parse_mask(const char *text, struct pl_cpuset *out);
+/* Format as a mask of at least `min_cpus` bits (the kernel pads to nr_cpu_ids). */
+int pl_cpuset_format_mask(const struct pl_cpuset *s, unsigned min_cpus, char *buf, size_t size);
+
+/* The members of `host` that are visible, renumbered to their index in `visible`
+ * (visible's n-th member becomes n): how a container sees a host cpu list. */
+void pl_cpuset_renumber(const struct pl_cpuset *host, const struct pl_cpuset *visible, struct pl_cpuset *out);

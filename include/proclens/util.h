@@ -67,3 +67,10 @@ uint64_t pl_now_monotonic_ns(void);
 
 /* Clock ticks per second (sysconf(_SC_CLK_TCK), cached): the unit of /proc/stat. */
 long pl_clk_tck(void);
+
+/* Open `rel` below dirfd without following any symlink and without leaving dirfd
+ * (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS; on kernels without openat2, openat with
+ * O_NOFOLLOW). With O_PATH|O_NOFOLLOW a trailing symlink itself is returned. */
+int pl_open_beneath(int dirfd, const char *rel, int flags);
+/* Read an open fd to EOF into a malloc'ed NUL-terminated string; returns the length. */
+ssize_t pl_read_fd_all(int fd, char **out);

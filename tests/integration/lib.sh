@@ -199,13 +199,16 @@ t_stop_fs() {
 }
 
 # t_in_container MNT CGDIRS CMD: run CMD (a shell string) in new pid and mount namespaces,
-# inside the cgroups CGDIRS (space-separated), with MNT's proc files bound over /proc.
+# inside the cgroups CGDIRS (space-separated), with MNT's proc files bound over /proc and
+# its sys/devices/system/cpu over /sys/devices/system/cpu.
 t_in_container() {
 	local mnt=$1 cgs=$2 cmd=$3 script f rc
 	script=$(mktemp /tmp/proclens-test-ct.XXXXXX)
 	{
 		echo 'set -e'
 		for f in "$mnt"/proc/*; do echo "mount --bind '$f' '/proc/${f##*/}'"; done
+		[ ! -d "$mnt/sys/devices/system/cpu" ] ||
+			echo "mount --bind '$mnt/sys/devices/system/cpu' /sys/devices/system/cpu"
 		echo 'set +e'
 		printf '%s\n' "$cmd"
 	} >"$script"

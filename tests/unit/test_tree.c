@@ -3,6 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "../../fs/mirror.h"
 #include "../../fs/tree.h"
 #include "testlib.h"
 
@@ -71,6 +75,71 @@ START_TEST(tree_rejects_duplicates_and_clashes)
 }
 END_TEST
 
+START_TEST(tree_add_dir_reuses_and_extends)
+{
+	struct pl_tree t;
+	int cpu, again, proc;
+
+	ck_assert_int_eq(pl_tree_build(&t, views, 4), 0);
+	cpu = pl_tree_add_dir(&t, "sys/devices/system/cpu");
+	ck_assert_int_ge(cpu, 0);
+	ck_assert_int_eq(pl_tree_child(&t, (uint32_t)cpu, "online"), 8);
+	again = pl_tree_add_dir(&t, "sys/devices/system/cpu");
+	ck_assert_int_eq(again, cpu);
+	ck_assert_uint_eq(t.n, 10);
+	proc = pl_tree_add_dir(&t, "proc/pressure");
+	ck_assert_int_eq(proc, 10);
+	ck_assert_int_eq(t.node[proc].mirror, -1);
+	ck_assert_int_eq(pl_tree_add_dir(&t, "proc/meminfo/x"), -ENOTDIR);
+	pl_tree_free(&t);
+}
+END_TEST
+
+START_TEST(mirror_names_and_contents)
+{
+	ck_assert_int_eq(pl_mirror_cpu_number("cpu0"), 0);
+	ck_assert_int_eq(pl_mirror_cpu_number("cpu17"), 17);
+	ck_assert_int_eq(pl_mirror_cpu_number("cpu"), -1);
+	ck_assert_int_eq(pl_mirror_cpu_number("cpufreq"), -1);
+	ck_assert_int_eq(pl_mirror_cpu_number("cpu01"), -1);
+	ck_assert_int_eq(pl_mirror_cpu_number("cpu1a"), -1);
+	ck_assert_int_eq(pl_mirror_content_of("thread_siblings_list"), PL_MIRROR_CPULIST);
+	ck_assert_int_eq(pl_mirror_content_of("shared_cpu_list"), PL_MIRROR_CPULIST);
+	ck_assert_int_eq(pl_mirror_content_of("isolated"), PL_MIRROR_CPULIST);
+	ck_assert_int_eq(pl_mirror_content_of("core_cpus"), PL_MIRROR_CPUMASK);
+	ck_assert_int_eq(pl_mirror_content_of("shared_cpu_map"), PL_MIRROR_CPUMASK);
+	ck_assert_int_eq(pl_mirror_content_of("core_id"), PL_MIRROR_VERBATIM);
+	ck_assert_int_eq(pl_mirror_content_of("kernel_max"), PL_MIRROR_VERBATIM);
+}
+END_TEST
+
+START_TEST(mirror_nodes_are_interned_once)
+{
+	struct pl_mirrors m;
+	uint32_t a, b, c;
+
+	ck_assert_int_eq(pl_mirrors_init(&m), 0);
+	ck_assert_int_eq(pl_mirrors_intern(&m, "devices/system/cpu/cpu2", S_IFDIR, 0, &a), 0);
+	ck_assert_int_eq(pl_mirrors_intern(&m, "devices/system/cpu/cpu2/topology/core_cpus_list", S_IFREG, 0, &b), 0);
+	ck_assert_int_eq(pl_mirrors_intern(&m, "devices/system/cpu/cpu2", S_IFDIR, 0, &c), 0);
+	ck_assert_uint_eq(a, c);
+	ck_assert_uint_ne(a, b);
+	ck_assert_int_eq(pl_mirrors_get(&m, b)->content, PL_MIRROR_CPULIST);
+	ck_assert_int_eq(pl_mirrors_get(&m, a)->content, PL_MIRROR_VERBATIM);
+	ck_assert_ptr_null(pl_mirrors_get(&m, 99));
+	/* Enough nodes to grow the hash table several times. */
+	for (int i = 0; i < 5000; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "devices/x/%d", i);
+		ck_assert_int_eq(pl_mirrors_intern(&m, path, S_IFREG, 0, &c), 0);
+		ck_assert_uint_eq(c, (unsigned)i + 2);
+	}
+	ck_assert_int_eq(pl_mirrors_intern(&m, "devices/system/cpu/cpu2", S_IFDIR, 0, &c), 0);
+	ck_assert_uint_eq(c, a);
+	pl_mirrors_destroy(&m);
+}
+END_TEST
+
 static Suite *tree_suite(void)
 {
 	Suite *s = suite_create("tree");
@@ -78,6 +147,9 @@ static Suite *tree_suite(void)
 
 	tcase_add_test(tc, tree_from_paths);
 	tcase_add_test(tc, tree_rejects_duplicates_and_clashes);
+	tcase_add_test(tc, tree_add_dir_reuses_and_extends);
+	tcase_add_test(tc, mirror_names_and_contents);
+	tcase_add_test(tc, mirror_nodes_are_interned_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

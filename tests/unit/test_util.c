@@ -108,6 +108,41 @@ START_TEST(cpuset_roundtrip)
 }
 END_TEST
 
+START_TEST(cpuset_masks_and_renumbering)
+{
+	struct pl_cpuset host, visible, out;
+	char buf[128];
+
+	ck_assert_int_eq(pl_cpuset_parse_mask("0000000c\n", &host), 0);
+	pl_cpuset_format(&host, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "2-3");
+	ck_assert_int_eq(pl_cpuset_parse_mask("00000001,80000000", &host), 0);
+	pl_cpuset_format(&host, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "31-32");
+	ck_assert_int_gt(pl_cpuset_format_mask(&host, 0, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "00000001,80000000");
+	pl_cpuset_parse("0", &host);
+	ck_assert_int_gt(pl_cpuset_format_mask(&host, 64, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "00000000,00000001");
+	ck_assert_int_eq(pl_cpuset_parse_mask("xyz", &host), -EINVAL);
+	ck_assert_int_eq(pl_cpuset_parse_mask("\n", &host), -EINVAL);
+
+	/* A container on host CPUs 2,3,6: host siblings {2,3} are its 0,1; {6,7} is its 2. */
+	pl_cpuset_parse("2-3,6", &visible);
+	pl_cpuset_parse("2-3", &host);
+	pl_cpuset_renumber(&host, &visible, &out);
+	pl_cpuset_format(&out, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "0-1");
+	pl_cpuset_parse("6-7", &host);
+	pl_cpuset_renumber(&host, &visible, &out);
+	pl_cpuset_format(&out, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "2");
+	pl_cpuset_parse("0-1", &host);
+	pl_cpuset_renumber(&host, &visible, &out);
+	ck_assert_uint_eq(pl_cpuset_count(&out), 0);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -119,6 +154,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, kv_exact_key);
 	tcase_add_test(tc, buf_grows);
 	tcase_add_test(tc, cpuset_roundtrip);
+	tcase_add_test(tc, cpuset_masks_and_renumbering);
 	suite_add_tcase(s, tc);
 	return s;
 }
