@@ -47,6 +47,9 @@ int pl_fs_new(const struct pl_fs_config *cfg, struct pl_fs **out)
 	r = pl_mirrors_init(&fs->mirrors);
 	if (r < 0)
 		goto fail;
+	pthread_mutex_init(&fs->sampler_lock, NULL);
+	pthread_cond_init(&fs->sampler_wake, NULL);
+	fs->loadavg_view = pl_view_find("proc/loadavg");
 	r = pl_host_open(&fs->host, cfg->proc_dir ? cfg->proc_dir : "/proc", cfg->sys_dir ? cfg->sys_dir : "/sys");
 	if (r < 0) {
 		pl_log_err("cannot open %s or %s: %s", cfg->proc_dir ? cfg->proc_dir : "/proc",
@@ -89,10 +92,56 @@ fail:
 	return r;
 }
 
+static void *sampler_main(void *arg)
+{
+	struct pl_fs *fs = arg;
+	struct timespec next;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&fs->sampler_lock);
+	while (!fs->sampler_stop) {
+		next.tv_sec += PL_LOADAVG_INTERVAL_NS / 1000000000ull;
+		while (!fs->sampler_stop &&
+		       pthread_cond_timedwait(&fs->sampler_wake, &fs->sampler_lock, &next) != ETIMEDOUT)
+			;
+		if (fs->sampler_stop)
+			break;
+		pthread_mutex_unlock(&fs->sampler_lock);
+		pl_containers_sample_loadavg(fs);
+		pthread_mutex_lock(&fs->sampler_lock);
+	}
+	pthread_mutex_unlock(&fs->sampler_lock);
+	return NULL;
+}
+
+int pl_fs_start(struct pl_fs *fs)
+{
+	pthread_condattr_t attr;
+	int r;
+
+	/* The wake-up deadline is on CLOCK_MONOTONIC: a clock change must not stall sampling. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_destroy(&fs->sampler_wake);
+	pthread_cond_init(&fs->sampler_wake, &attr);
+	pthread_condattr_destroy(&attr);
+	r = -pthread_create(&fs->sampler, NULL, sampler_main, fs);
+	if (r == 0)
+		fs->sampler_running = true;
+	return r;
+}
+
 void pl_fs_free(struct pl_fs *fs)
 {
 	if (!fs)
 		return;
+	if (fs->sampler_running) {
+		pthread_mutex_lock(&fs->sampler_lock);
+		fs->sampler_stop = true;
+		pthread_cond_signal(&fs->sampler_wake);
+		pthread_mutex_unlock(&fs->sampler_lock);
+		pthread_join(fs->sampler, NULL);
+	}
 	pl_containers_destroy(&fs->containers);
 	if (fs->mirrors.slot)
 		pl_mirrors_destroy(&fs->mirrors);

@@ -28,6 +28,9 @@ struct pl_fs;
 struct pl_fs_file;
 
 int pl_fs_new(const struct pl_fs_config *cfg, struct pl_fs **out);
+/* Start the background work of a serving daemon (the load average sampler). Call it after
+ * any fork: threads do not survive one. pl_fs_free stops it. */
+int pl_fs_start(struct pl_fs *fs);
 void pl_fs_free(struct pl_fs *fs);
 
 /* *per_reader: the name resolves differently for different readers (a renumbered cpuN):

@@ -42,6 +42,14 @@ struct pl_fs {
 	struct timespec mount_time;
 	struct pl_containers containers;
 	struct pl_mirrors mirrors;
+	const struct pl_view *loadavg_view; /* readers of it keep their container sampled */
+
+	/* the load average sampler thread */
+	pthread_t sampler;
+	bool sampler_running;
+	bool sampler_stop; /* under sampler_lock */
+	pthread_mutex_t sampler_lock;
+	pthread_cond_t sampler_wake;
 };
 
 int pl_containers_init(struct pl_containers *cs);
@@ -52,6 +60,8 @@ void pl_container_put(struct pl_fs *fs, struct pl_container *c);
 /* The host CPUs container c may use, in the order it numbers them; *host_view when the
  * reader is the whole machine (root cpuacct cgroup): names and lists then pass through. */
 int pl_container_cpus(struct pl_fs *fs, struct pl_container *c, struct pl_cpuset *visible, bool *host_view);
+/* One round of the load average sampler (the sampler thread calls it every 5 s). */
+void pl_containers_sample_loadavg(struct pl_fs *fs);
 /* View v's content for container c, with a reference (drop with pl_rendered_put). */
 int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v,
 			struct pl_rendered **out);

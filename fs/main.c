@@ -306,6 +306,11 @@ int main(int argc, char **argv)
 		pl_log_err("cannot write pid file %s: %s", o.pidfile, strerror(errno));
 		goto out;
 	}
+	r = pl_fs_start(fs);
+	if (r < 0) {
+		pl_log_err("cannot start the load average sampler: %s", strerror(-r));
+		goto out;
+	}
 	pl_log_info("serving %s", o.mountpoint);
 	r = pl_fuse_serve(se, &o.serve);
 	exit_code = r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -355,6 +355,8 @@ void pl_cgroup_free(struct pl_cgroup *cg)
 		free(cg->path[c]);
 		cg->path[c] = NULL;
 	}
+	free(cg->v2_path);
+	cg->v2_path = NULL;
 }
 
 static void cgroup_init(struct pl_cgroup *cg, const struct pl_cgroup_root *r)
@@ -362,6 +364,7 @@ static void cgroup_init(struct pl_cgroup *cg, const struct pl_cgroup_root *r)
 	cg->root = r;
 	for (int c = 0; c < PL_CTRL_COUNT; c++)
 		cg->path[c] = NULL;
+	cg->v2_path = NULL;
 }
 
 int pl_cgroup_copy(const struct pl_cgroup *src, struct pl_cgroup *dst)
@@ -376,6 +379,10 @@ int pl_cgroup_copy(const struct pl_cgroup *src, struct pl_cgroup *dst)
 			return -ENOMEM;
 		}
 	}
+	if (src->v2_path && !(dst->v2_path = strdup(src->v2_path))) {
+		pl_cgroup_free(dst);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -389,7 +396,9 @@ bool pl_cgroup_equal(const struct pl_cgroup *a, const struct pl_cgroup *b)
 		if (a->path[c] && strcmp(a->path[c], b->path[c]) != 0)
 			return false;
 	}
-	return true;
+	if (!a->v2_path != !b->v2_path)
+		return false;
+	return !a->v2_path || strcmp(a->v2_path, b->v2_path) == 0;
 }
 
 bool pl_cgroup_is_root(const struct pl_cgroup *cg, enum pl_controller c)
@@ -449,6 +458,25 @@ static int assign_path(struct pl_cgroup *cg, enum pl_controller c, const char *p
 	return 0;
 }
 
+/* The v2 cgroup of a hybrid layout serves no controller we use: a path outside our mount
+ * of it is no reason to refuse the whole /proc/PID/cgroup, only to not know it. */
+static int assign_v2_path(struct pl_cgroup *cg, const char *path, size_t len)
+{
+	char *rel = NULL;
+	int k;
+
+	if (cg->root->v2_fd < 0)
+		return 0;
+	k = strip_mount_root(path, len, cg->root->v2_mount_root ? cg->root->v2_mount_root : "/", &rel);
+	if (k == -ENOENT)
+		return 0;
+	if (k < 0)
+		return k;
+	free(cg->v2_path);
+	cg->v2_path = rel;
+	return 0;
+}
+
 /* One "ID:controllers:/path" line. Only the first two colons separate: a path may hold
  * colons. */
 static int parse_proc_line(struct pl_cgroup *cg, const char *line, size_t len)
@@ -481,7 +509,7 @@ static int parse_proc_line(struct pl_cgroup *cg, const char *line, size_t len)
 			if (k < 0)
 				return k;
 		}
-		return 0;
+		return assign_v2_path(cg, path, path_len);
 	}
 	ctrls = strndup(c1 + 1, (size_t)(c2 - c1 - 1));
 	if (!ctrls)
@@ -522,10 +550,10 @@ int pl_cgroup_parse_proc(const struct pl_cgroup_root *r, const char *text, struc
 	}
 	for (int c = 0; c < PL_CTRL_COUNT; c++)
 		any_path = any_path || cg.path[c];
-	if (!any_line)
-		return -EINVAL;
-	if (!any_path)
-		return -ENOENT;
+	if (!any_line || !any_path) {
+		pl_cgroup_free(&cg);
+		return !any_line ? -EINVAL : -ENOENT;
+	}
 	*out = cg;
 	return 0;
 }
@@ -607,5 +635,16 @@ int pl_cgroup_from_path(const struct pl_cgroup_root *r, const char *path, struct
 		}
 		found = true;
 	}
+	if (found && r->v2_fd >= 0) {
+		struct stat st;
+
+		if (fstatat(r->v2_fd, *rel ? rel : ".", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode) && !(out->v2_path = strdup(rel))) {
+			pl_cgroup_free(out);
+			return -ENOMEM;
+		}
+	}
+	if (!found)
+		pl_cgroup_free(out);
 	return found ? 0 : -ENOENT;
 }

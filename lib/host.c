@@ -3,11 +3,17 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#include <linux/nsfs.h>
 
 #include "proclens/cleanup.h"
 #include "proclens/host.h"
 #include "proclens/util.h"
+
+#ifndef NS_GET_PID_IN_PIDNS
+#define NS_GET_PID_IN_PIDNS _IOR(NSIO, 0x8, int)
+#endif
 
 static int open_dir(const char *path)
 {
@@ -42,6 +48,11 @@ void pl_host_close(struct pl_host *h)
 ssize_t pl_host_read_proc(const struct pl_host *h, const char *rel, char **out)
 {
 	return pl_read_file_at(h->proc_fd, rel, out);
+}
+
+ssize_t pl_host_read_sys(const struct pl_host *h, const char *rel, char **out)
+{
+	return pl_read_file_at(h->sys_fd, rel, out);
 }
 
 /* One "Key:   value [kB]" line. The key ends at the first ':'; keys contain '(' ')' '_'. */
@@ -208,4 +219,77 @@ int pl_host_task_state(const struct pl_host *h, pid_t tid, char *state)
 	/* /proc/TID/stat answers for any thread id, not only thread-group leaders, and its
 	 * state field is that thread's own. */
 	return read_proc_stat(h, tid, state, NULL);
+}
+
+int pl_status_nspids(const char *text, pid_t *pids, unsigned max)
+{
+	const char *p = strncmp(text, "NSpid:", 6) == 0 ? text : strstr(text, "\nNSpid:");
+	unsigned n = 0;
+
+	if (!p)
+		return -EINVAL;
+	p += *p == '\n' ? 7 : 6;
+	for (;;) {
+		uint64_t v = 0;
+
+		while (*p == '\t' || *p == ' ')
+			p++;
+		if (*p == '\n' || *p == '\0')
+			break;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			v = v * 10 + (unsigned)(*p - '0');
+			if (v > INT32_MAX)
+				return -EINVAL;
+		}
+		if (v == 0)
+			return -EINVAL;
+		if (n < max)
+			pids[n] = (pid_t)v;
+		n++;
+	}
+	return n > 0 ? (int)n : -EINVAL;
+}
+
+int pl_host_task_nspids(const struct pl_host *h, pid_t tid, pid_t *pids, unsigned max)
+{
+	/* status is ~1.5 KiB today; the groups and signal masks grow it, not the lines we read. */
+	_cleanup_free_ char *text = NULL;
+	char path[32];
+	ssize_t n;
+
+	if (tid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%d/status", (int)tid);
+	n = pl_read_file_at(h->proc_fd, path, &text);
+	if (n < 0)
+		return (int)n;
+	return pl_status_nspids(text, pids, max);
+}
+
+int pl_host_open_pidns(const struct pl_host *h, pid_t pid)
+{
+	char path[32];
+	int fd;
+
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%d/ns/pid", (int)pid);
+	/* Not O_NOFOLLOW: ns/pid is a magic link to the namespace. */
+	fd = openat(h->proc_fd, path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int pl_pidns_translate(int pidns_fd, pid_t tid, pid_t *ns_pid)
+{
+	/* The argument is the pid itself, not a pointer to it. */
+	int r = ioctl(pidns_fd, NS_GET_PID_IN_PIDNS, (unsigned long)tid);
+
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ESRCH;
+	*ns_pid = (pid_t)r;
+	return 0;
 }

@@ -59,8 +59,8 @@ struct kv {
 /* Host lines kept as they are: constants of the running kernel, not usage. */
 static const char *const host_constants[] = {"VmallocTotal", "Hugepagesize"};
 
-static void swap_kb(const struct pl_meminfo *host, const struct pl_memory *mem, uint64_t *total_kb,
-		    uint64_t *free_kb)
+void pl_meminfo_swap_kb(const struct pl_meminfo *host, const struct pl_memory *mem, uint64_t *total_kb,
+			uint64_t *free_kb)
 {
 	uint64_t host_swap_kb = 0;
 
@@ -111,7 +111,7 @@ int pl_meminfo_compute(const struct pl_meminfo *host, const struct pl_memory *me
 	free_kb = sub0(total_kb, kb(mem->usage_bytes));
 	avail_kb = free_kb + kb(st->active_file) + kb(st->inactive_file) + kb(st->slab_reclaimable);
 	avail_kb = PL_MIN(avail_kb, total_kb);
-	swap_kb(host, mem, &swap_total_kb, &swap_free_kb);
+	pl_meminfo_swap_kb(host, mem, &swap_total_kb, &swap_free_kb);
 
 	const struct kv values[] = {
 	    {"MemTotal", total_kb},

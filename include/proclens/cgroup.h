@@ -63,6 +63,10 @@ int pl_cgroup_root_fd(const struct pl_cgroup_root *r, enum pl_controller c);
 struct pl_cgroup {
 	const struct pl_cgroup_root *root;
 	char *path[PL_CTRL_COUNT];
+	/* The cgroup in the v2 hierarchy, kept even on a hybrid layout where no controller
+	 * lives there: the kernel's pressure (PSI) accounting follows the v2 cgroup whatever
+	 * the controllers. NULL without a v2 hierarchy or a "0::" line for it. */
+	char *v2_path;
 };
 
 /* From the text of /proc/PID/cgroup ("ID:controllers:/path" lines). The mount root of each
@@ -144,3 +148,37 @@ int pl_cgroup_for_each_task(const struct pl_cgroup *cg, enum pl_controller c,
 
 /* pids.current and the effective pids.max (PL_UNLIMITED). */
 int pl_cgroup_pids(const struct pl_cgroup *cg, uint64_t *current, uint64_t *limit);
+
+/* ---- io (lib/cgroup_io.c) ---- */
+
+/* One block device's I/O by a cgroup subtree since the cgroup was created. */
+struct pl_io_stat {
+	unsigned major, minor;
+	uint64_t read_bytes, write_bytes, discard_bytes;
+	uint64_t read_ios, write_ios, discard_ios;
+};
+
+/* Per-device I/O of the subtree. v1: blkio.throttle.io_service_bytes_recursive and
+ * blkio.throttle.io_serviced_recursive ("MAJ:MIN Read N" lines), or on kernels without
+ * the _recursive files the plain ones, which count this cgroup alone. v2: io.stat
+ * ("MAJ:MIN rbytes=.. wbytes=.. rios=.. wios=.. dbytes=.. dios=.."), recursive by itself.
+ * Counters a kernel does not report (discards before they existed) are 0.
+ * *out: malloc'ed array of *n devices in the kernel's order, devices listed with no I/O
+ * included (free() it; NULL when *n is 0). -ENOENT without an io controller here. */
+int pl_cgroup_io_stats(const struct pl_cgroup *cg, struct pl_io_stat **out, size_t *n);
+
+/* ---- pressure (lib/cgroup_pressure.c) ---- */
+
+/* The text of the cgroup's own "<resource>.pressure" (resource "cpu", "memory" or "io"),
+ * read from its v2 cgroup (v2_path: on a hybrid layout too, since PSI follows the v2
+ * hierarchy whatever the controllers), malloc'ed in *text; returns the length.
+ * -ENOENT when there is no v2 cgroup for it, when that is the root of the whole v2
+ * hierarchy (whose pressure is the machine's: not this module's call to show it), or when
+ * the file is missing (a kernel without PSI, psi=0, cgroup.pressure 0); -EINVAL when the
+ * file is not PSI lines (pl_pressure_validate). */
+ssize_t pl_cgroup_pressure(const struct pl_cgroup *cg, const char *resource, char **text);
+
+/* 0 when text is "some avg10=A avg60=B avg300=C total=N" optionally followed by the same
+ * "full ..." line (each newline terminated, avgs decimal fractions, total an integer);
+ * -EINVAL otherwise. */
+int pl_pressure_validate(const char *text);

@@ -18,6 +18,8 @@ int pl_host_open(struct pl_host *h, const char *proc_dir, const char *sys_dir);
 void pl_host_close(struct pl_host *h);
 /* A whole file below proc_fd ("meminfo", "cpuinfo"...), malloc'ed; returns the length. */
 ssize_t pl_host_read_proc(const struct pl_host *h, const char *rel, char **out);
+/* The same below sys_fd ("devices/system/cpu/online"). */
+ssize_t pl_host_read_sys(const struct pl_host *h, const char *rel, char **out);
 
 /* /proc/meminfo as ordered lines, so a render can keep every line, order and format. */
 #define PL_MEMINFO_MAX_LINES 128
@@ -50,3 +52,21 @@ int pl_proc_stat_parse(const char *text, char *state, uint64_t *start_ticks);
 int pl_host_proc_start(const struct pl_host *h, pid_t pid, uint64_t *start_ticks);
 /* State letter of a thread ('R', 'S', 'D'...), from /proc/TID/stat. -ENOENT once it exited. */
 int pl_host_task_state(const struct pl_host *h, pid_t tid, char *state);
+
+/* ---- pids as a pid namespace sees them ---- */
+
+/* Nesting limit of pid namespaces (the kernel's MAX_PID_NS_LEVEL). */
+#define PL_PIDNS_MAX_LEVELS 32
+
+/* The NSpid line of /proc/TID/status: TID's pid in each pid namespace it is in, ours (the
+ * /proc mount's) first, its own last. Fills up to max entries of pids and returns how many
+ * levels there are; -EINVAL without an NSpid line (Linux before 4.1) or on junk. */
+int pl_status_nspids(const char *status_text, pid_t *pids, unsigned max);
+int pl_host_task_nspids(const struct pl_host *h, pid_t tid, pid_t *pids, unsigned max);
+
+/* /proc/PID/ns/pid opened O_RDONLY|O_CLOEXEC: returns the fd or -errno. */
+int pl_host_open_pidns(const struct pl_host *h, pid_t pid);
+/* TID (a pid in the namespace of our /proc) as the pid namespace pidns_fd sees it, with
+ * the NS_GET_PID_IN_PIDNS ioctl: Linux 6.10+, -ENOTTY or -EINVAL before. -ESRCH when TID
+ * is gone or not visible in that namespace. */
+int pl_pidns_translate(int pidns_fd, pid_t tid, pid_t *ns_pid);

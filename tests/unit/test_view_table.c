@@ -7,7 +7,19 @@
 
 START_TEST(view_table)
 {
-	static const char *const paths[] = {"proc/meminfo", "proc/cpuinfo", "proc/stat", "proc/uptime"};
+	static const char *const paths[] = {"proc/meminfo",
+					    "proc/cpuinfo",
+					    "proc/stat",
+					    "proc/uptime",
+					    "proc/loadavg",
+					    "proc/swaps",
+					    "proc/diskstats",
+					    "proc/pressure/cpu",
+					    "proc/pressure/memory",
+					    "proc/pressure/io",
+					    "sys/devices/system/cpu/online",
+					    "sys/devices/system/cpu/possible",
+					    "sys/devices/system/cpu/present"};
 
 	ck_assert_uint_eq(pl_views_count, PL_ARRAY_SIZE(paths));
 	for (size_t i = 0; i < PL_ARRAY_SIZE(paths); i++) {
@@ -22,7 +34,8 @@ START_TEST(view_table)
 		ck_assert_ptr_nonnull(v->render);
 	}
 	ck_assert_ptr_eq(pl_view_find("/proc/stat"), pl_view_find("proc/stat"));
-	ck_assert_ptr_null(pl_view_find("proc/loadavg"));
+	ck_assert_ptr_null(pl_view_find("proc/vmstat"));
+	ck_assert_ptr_null(pl_view_find("proc/pressure"));
 	ck_assert_ptr_null(pl_view_find("proc"));
 	ck_assert_ptr_null(pl_view_find(NULL));
 }
