@@ -318,6 +318,47 @@ int pl_container_get(struct pl_fs *fs, pid_t caller, struct pl_container **out)
 	return 0;
 }
 
+void pl_container_ref(struct pl_fs *fs, struct pl_container *c)
+{
+	pthread_mutex_lock(&fs->containers.lock);
+	c->refs++;
+	pthread_mutex_unlock(&fs->containers.lock);
+}
+
+int pl_container_for_cgroup(struct pl_fs *fs, const char *path, struct pl_container **out)
+{
+	struct pl_container *c = NULL, *fresh = NULL;
+	_cleanup_free_ char *key = NULL;
+	uint64_t h;
+	int r;
+
+	/* Keyed like a reader of our namespace, by a text no /proc/PID/cgroup can have. */
+	if (asprintf(&key, "cgroup-path:%s", path) < 0)
+		return -ENOMEM;
+	h = hash_text(key);
+	c = take_or_insert(fs, true, h, key, NULL);
+	if (!c) {
+		fresh = container_alloc();
+		if (!fresh)
+			return -ENOMEM;
+		fresh->own_ns = true;
+		fresh->key = h;
+		fresh->init_pid = 1;
+		fresh->init_start_ns = fs->self_init_start_ns;
+		r = pl_cgroup_from_path(&fs->cgroot, path, &fresh->cg);
+		if (r < 0) {
+			container_free(fresh);
+			return r;
+		}
+		fresh->cg_valid = true;
+		fresh->cg_at_ns = UINT64_MAX;
+		fresh->cg_text = TAKE_PTR(key);
+		c = take_or_insert(fs, true, h, fresh->cg_text, fresh);
+	}
+	*out = c;
+	return 0;
+}
+
 void pl_container_put(struct pl_fs *fs, struct pl_container *c)
 {
 	pthread_mutex_lock(&fs->containers.lock);

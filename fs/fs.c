@@ -236,16 +236,33 @@ static int mirror_entry(struct pl_fs *fs, const char *host_rel, uint32_t spec, s
 	return 0;
 }
 
+/* Who reads: a pid the kernel named (FUSE), or a container already resolved (show). */
+struct reader {
+	pid_t pid;
+	struct pl_container *c; /* borrowed; NULL: resolve pid */
+};
+
+/* The reader's container, referenced. */
+static int reader_container(struct pl_fs *fs, const struct reader *rd, struct pl_container **out)
+{
+	if (rd->c) {
+		pl_container_ref(fs, rd->c);
+		*out = rd->c;
+		return 0;
+	}
+	return pl_container_get(fs, rd->pid, out);
+}
+
 /* The reader's CPUs, for the renumbered parts of a mirror. */
 struct reader_cpus {
 	bool host_view;
 	struct pl_cpuset visible;
 };
 
-static int get_reader_cpus(struct pl_fs *fs, pid_t caller, struct reader_cpus *rc)
+static int get_reader_cpus(struct pl_fs *fs, const struct reader *rd, struct reader_cpus *rc)
 {
 	struct pl_container *c;
-	int r = pl_container_get(fs, caller, &c);
+	int r = reader_container(fs, rd, &c);
 
 	if (r < 0)
 		return -EIO;
@@ -262,8 +279,8 @@ static int join_path(char *buf, size_t size, const char *dir, const char *name)
 }
 
 /* Lookup of `name` in a mirrored static directory: static children were tried first. */
-static int mirror_root_lookup(struct pl_fs *fs, uint32_t dir, const char *name, pid_t caller, struct stat *st,
-			      bool *per_reader)
+static int mirror_root_lookup(struct pl_fs *fs, uint32_t dir, const char *name, const struct reader *rd,
+			      struct stat *st, bool *per_reader)
 {
 	const struct pl_mirror_spec *spec = &pl_mirror_specs[fs->tree.node[dir].mirror];
 	char host_rel[PATH_MAX], host_name[32];
@@ -273,7 +290,7 @@ static int mirror_root_lookup(struct pl_fs *fs, uint32_t dir, const char *name, 
 	if (cpu >= 0) {
 		struct reader_cpus rc;
 
-		r = get_reader_cpus(fs, caller, &rc);
+		r = get_reader_cpus(fs, rd, &rc);
 		if (r < 0)
 			return r;
 		*per_reader = true;
@@ -291,8 +308,8 @@ static int mirror_root_lookup(struct pl_fs *fs, uint32_t dir, const char *name, 
 	return mirror_entry(fs, host_rel, (uint32_t)fs->tree.node[dir].mirror, st);
 }
 
-int pl_fs_lookup(struct pl_fs *fs, uint64_t parent, const char *name, pid_t caller, struct stat *st,
-		 bool *per_reader)
+static int lookup_as(struct pl_fs *fs, uint64_t parent, const char *name, const struct reader *rd, struct stat *st,
+		     bool *per_reader)
 {
 	const struct pl_mirror_node *nd;
 	char host_rel[PATH_MAX];
@@ -311,7 +328,7 @@ int pl_fs_lookup(struct pl_fs *fs, uint64_t parent, const char *name, pid_t call
 		}
 		if (r != -ENOENT || fs->tree.node[dir].mirror < 0)
 			return r;
-		return mirror_root_lookup(fs, dir, name, caller, st, per_reader);
+		return mirror_root_lookup(fs, dir, name, rd, st, per_reader);
 	}
 	nd = mirror_of(fs, parent);
 	if (!nd)
@@ -322,6 +339,14 @@ int pl_fs_lookup(struct pl_fs *fs, uint64_t parent, const char *name, pid_t call
 	if (r < 0)
 		return r;
 	return mirror_entry(fs, host_rel, nd->spec, st);
+}
+
+int pl_fs_lookup(struct pl_fs *fs, uint64_t parent, const char *name, pid_t caller, struct stat *st,
+		 bool *per_reader)
+{
+	struct reader rd = { .pid = caller };
+
+	return lookup_as(fs, parent, name, &rd, st, per_reader);
 }
 
 int pl_fs_getattr(struct pl_fs *fs, uint64_t ino, struct stat *st)
@@ -387,8 +412,8 @@ static void dirlist_free(struct dirlist *l)
 
 /* The host directory's entries (not cpuN ones under a renumbering mirror root, and not
  * names a static child already has), then the reader's cpuN entries. */
-static int list_host_dir(struct pl_fs *fs, const char *host_rel, uint32_t spec, int static_dir, pid_t caller,
-			 struct dirlist *l)
+static int list_host_dir(struct pl_fs *fs, const char *host_rel, uint32_t spec, int static_dir,
+			 const struct reader *rd, struct dirlist *l)
 {
 	bool renumber = static_dir >= 0 && pl_mirror_specs[spec].renumber_cpus;
 	_cleanup_closedir_ DIR *d = NULL;
@@ -398,7 +423,7 @@ static int list_host_dir(struct pl_fs *fs, const char *host_rel, uint32_t spec, 
 	struct stat st;
 	int fd, r;
 
-	if (renumber && (r = get_reader_cpus(fs, caller, &rc)) < 0)
+	if (renumber && (r = get_reader_cpus(fs, rd, &rc)) < 0)
 		return r;
 	fd = pl_open_beneath(fs->host.sys_fd, host_rel, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
@@ -436,7 +461,7 @@ static int list_host_dir(struct pl_fs *fs, const char *host_rel, uint32_t spec, 
 	return 0;
 }
 
-static int list_dir(struct pl_fs *fs, uint64_t ino, pid_t caller, struct dirlist *l)
+static int list_dir(struct pl_fs *fs, uint64_t ino, const struct reader *rd, struct dirlist *l)
 {
 	const struct pl_mirror_node *nd;
 	struct stat st;
@@ -461,7 +486,7 @@ static int list_dir(struct pl_fs *fs, uint64_t ino, pid_t caller, struct dirlist
 		if (dir->mirror < 0)
 			return 0;
 		return list_host_dir(fs, pl_mirror_specs[dir->mirror].host_rel, (uint32_t)dir->mirror,
-				     (int)(ino - 1), caller, l);
+				     (int)(ino - 1), rd, l);
 	}
 	nd = mirror_of(fs, ino);
 	if (!nd)
@@ -471,17 +496,18 @@ static int list_dir(struct pl_fs *fs, uint64_t ino, pid_t caller, struct dirlist
 	if ((r = host_stat(fs, nd->host_rel, ino, &st)) < 0 || (r = dirlist_add(l, ".", &st)) < 0 ||
 	    (r = dirlist_add(l, "..", &st)) < 0)
 		return r;
-	return list_host_dir(fs, nd->host_rel, nd->spec, -1, caller, l);
+	return list_host_dir(fs, nd->host_rel, nd->spec, -1, rd, l);
 }
 
 int pl_fs_readdir(struct pl_fs *fs, uint64_t ino, pid_t caller, uint64_t offset, pl_fs_emit_fn emit, void *ctx)
 {
 	struct dirlist l = { 0 };
+	struct reader rd = { .pid = caller };
 	const char *name;
 	int r;
 
 	pl_buf_init(&l.names);
-	r = list_dir(fs, ino, caller, &l);
+	r = list_dir(fs, ino, &rd, &l);
 	name = l.names.data;
 	for (size_t i = 0; r >= 0 && i < l.n; i++, name += strlen(name) + 1)
 		if (i >= offset && emit(ctx, name, &l.st[i], i + 1))
@@ -542,7 +568,7 @@ static int file_render(struct pl_fs *fs, struct pl_fs_file *f, struct pl_rendere
 	return r < 0 && r != -ENOMEM ? -EIO : r;
 }
 
-int pl_fs_open(struct pl_fs *fs, uint64_t ino, int flags, pid_t caller, struct pl_fs_file **out)
+static int open_as(struct pl_fs *fs, uint64_t ino, int flags, const struct reader *rd, struct pl_fs_file **out)
 {
 	const struct pl_mirror_node *nd = NULL;
 	const struct pl_view *view = NULL;
@@ -567,10 +593,10 @@ int pl_fs_open(struct pl_fs *fs, uint64_t ino, int flags, pid_t caller, struct p
 		return -ENOMEM;
 	f->view = view;
 	f->mirror = nd;
-	r = pl_container_get(fs, caller, &f->container);
+	r = reader_container(fs, rd, &f->container);
 	if (r < 0) {
 		pl_log_debug("open inode %llu by pid %d: cannot identify the reader: %s", (unsigned long long)ino,
-			     (int)caller, strerror(-r));
+			     (int)rd->pid, strerror(-r));
 		free(f);
 		return -EIO;
 	}
@@ -583,6 +609,13 @@ int pl_fs_open(struct pl_fs *fs, uint64_t ino, int flags, pid_t caller, struct p
 	pthread_mutex_init(&f->lock, NULL);
 	*out = f;
 	return 0;
+}
+
+int pl_fs_open(struct pl_fs *fs, uint64_t ino, int flags, pid_t caller, struct pl_fs_file **out)
+{
+	struct reader rd = { .pid = caller };
+
+	return open_as(fs, ino, flags, &rd, out);
 }
 
 int pl_fs_read(struct pl_fs *fs, struct pl_fs_file *f, uint64_t off, size_t size, struct pl_fs_slice *out)
@@ -630,4 +663,63 @@ void pl_fs_release(struct pl_fs *fs, struct pl_fs_file *f)
 	pl_container_put(fs, f->container);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
+}
+
+/* Walk `path` from the root as the reader would, then open and read it whole. */
+static int render_path(struct pl_fs *fs, const char *path, const struct reader *rd, char **out, size_t *len)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	struct pl_fs_file *f = NULL;
+	struct pl_fs_slice slice;
+	uint64_t ino = PL_FS_ROOT_INO;
+	char *save = NULL;
+	struct stat st;
+	bool per_reader;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *name = strtok_r(copy, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+		r = lookup_as(fs, ino, name, rd, &st, &per_reader);
+		if (r < 0)
+			return r;
+		ino = st.st_ino;
+	}
+	r = open_as(fs, ino, O_RDONLY, rd, &f);
+	if (r < 0)
+		return r;
+	r = pl_fs_read(fs, f, 0, SIZE_MAX, &slice);
+	if (r >= 0) {
+		*out = malloc(slice.len + 1);
+		if (*out) {
+			memcpy(*out, slice.data, slice.len);
+			(*out)[slice.len] = '\0';
+			*len = slice.len;
+		} else {
+			r = -ENOMEM;
+		}
+		pl_fs_slice_done(&slice);
+	}
+	pl_fs_release(fs, f);
+	return r;
+}
+
+int pl_fs_render_for(struct pl_fs *fs, const char *path, pid_t pid, const char *cgroup_path, char **out,
+		     size_t *len)
+{
+	struct reader rd = { .pid = pid };
+	int r;
+
+	if (cgroup_path) {
+		r = pl_container_for_cgroup(fs, cgroup_path, &rd.c);
+		if (r < 0)
+			return r;
+	} else {
+		r = pl_container_get(fs, pid, &rd.c);
+		if (r < 0)
+			return r;
+	}
+	r = render_path(fs, path, &rd, out, len);
+	pl_container_put(fs, rd.c);
+	return r;
 }

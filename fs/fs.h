@@ -64,6 +64,16 @@ int pl_fs_read(struct pl_fs *fs, struct pl_fs_file *f, uint64_t off, size_t size
 void pl_fs_slice_done(struct pl_fs_slice *s);
 void pl_fs_release(struct pl_fs *fs, struct pl_fs_file *f);
 
+/* What a reader would read from `path` ("proc/meminfo", "/sys/devices/system/cpu/online",
+ * or a path below a mirrored directory), rendered by the same code as a FUSE read: for the
+ * process `pid` identified as the daemon identifies its readers or, when cgroup_path is not
+ * NULL, for a process of our pid namespace placed in that cgroup (a path relative to the
+ * hierarchies' roots, "/proclens/web"). Errors as a read would give them (-EIO for a value
+ * that cannot be read), -ESRCH for a pid that does not exist, -ENOENT for a path or cgroup
+ * that does not. *out is malloc'ed and NUL-terminated. */
+int pl_fs_render_for(struct pl_fs *fs, const char *path, pid_t pid, const char *cgroup_path, char **out,
+		     size_t *len);
+
 /* Inodes 1..this are the static tree's (their names and attributes never change). */
 uint64_t pl_fs_static_inodes(const struct pl_fs *fs);
 

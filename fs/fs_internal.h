@@ -57,6 +57,11 @@ void pl_containers_destroy(struct pl_containers *cs);
 /* The container `caller` belongs to, with a reference (drop with pl_container_put). */
 int pl_container_get(struct pl_fs *fs, pid_t caller, struct pl_container **out);
 void pl_container_put(struct pl_fs *fs, struct pl_container *c);
+/* Another reference to a container the caller holds one on. */
+void pl_container_ref(struct pl_fs *fs, struct pl_container *c);
+/* A container standing for "a process of our pid namespace in cgroup `path`" (same path in
+ * every hierarchy), referenced. -ENOENT when no hierarchy has that cgroup. */
+int pl_container_for_cgroup(struct pl_fs *fs, const char *path, struct pl_container **out);
 /* The host CPUs container c may use, in the order it numbers them; *host_view when the
  * reader is the whole machine (root cpuacct cgroup): names and lists then pass through. */
 int pl_container_cpus(struct pl_fs *fs, struct pl_container *c, struct pl_cpuset *visible, bool *host_view);
