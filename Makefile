@@ -58,8 +58,9 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 LIBPROCLENS := $(BUILD)/libproclens.a
 # fs/ and launcher/ objects other than main.o are linked into the tests and the launcher,
-# so the launcher's "show" and the daemon share one implementation.
-FS_CORE_OBJ := $(filter-out $(BUILD)/fs/main.o,$(FS_OBJ))
+# so the launcher's "show" and the daemon share one implementation. The libfuse transport
+# stays out of the launcher: every container start would pay for loading libfuse3.
+FS_CORE_OBJ := $(filter-out $(BUILD)/fs/main.o $(BUILD)/fs/fuse_ll.o,$(FS_OBJ))
 LAUNCHER_CORE_OBJ := $(filter-out $(BUILD)/launcher/main.o,$(LAUNCHER_OBJ))
 LIBS := $(FUSE_LIBS) $(MOUNT_LIBS) $(CAP_LIBS) -lm
 
@@ -81,7 +82,7 @@ $(BUILD)/proclensfs: $(FS_OBJ) $(LIBPROCLENS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/proclens: $(LAUNCHER_OBJ) $(FS_CORE_OBJ) $(LIBPROCLENS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(FS_CORE_OBJ) $(LAUNCHER_CORE_OBJ) $(LIBPROCLENS)
 	@mkdir -p $(dir $@)

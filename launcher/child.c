@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container side of `run`, from the clone to the exec. Each failure is reported to the
+ * parent over the socketpair (errno + message) so the person reads the real reason. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "proclens/util.h"
+
+#define PL_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+void pl_report(int fd, const struct pl_err *e)
+{
+	/* SOCK_SEQPACKET: one record, read whole by the parent. */
+	ssize_t n = write(fd, e, sizeof(*e));
+	(void)n;
+}
+
+static int env_set(char ***env, size_t *n, char *entry)
+{
+	size_t klen = strcspn(entry, "=");
+	char **grown;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp((*env)[i], entry, klen) == 0 && (*env)[i][klen] == '=') {
+			(*env)[i] = entry;
+			return 0;
+		}
+	}
+	grown = realloc(*env, (*n + 2) * sizeof(char *));
+	if (!grown)
+		return -ENOMEM;
+	*env = grown;
+	(*env)[(*n)++] = entry;
+	(*env)[*n] = NULL;
+	return 0;
+}
+
+char **pl_container_env(const struct pl_run_opts *o, const char *hostname, const char *term)
+{
+	char **env = NULL, *entry;
+	size_t n = 0;
+	int r = 0;
+
+	/* A clean environment, as in other runtimes: the host's variables (SSH_AUTH_SOCK,
+	 * DISPLAY...) mean nothing inside and would leak. */
+	r |= env_set(&env, &n, "PATH=" PL_DEFAULT_PATH);
+	r |= env_set(&env, &n, "HOME=/root");
+	r |= env_set(&env, &n, "container=proclens");
+	if (asprintf(&entry, "HOSTNAME=%s", hostname) >= 0)
+		r |= env_set(&env, &n, entry);
+	if (term && asprintf(&entry, "TERM=%s", term) >= 0)
+		r |= env_set(&env, &n, entry);
+	for (size_t i = 0; i < o->n_env; i++)
+		r |= env_set(&env, &n, o->env[i]);
+	if (r) {
+		free(env);
+		return NULL;
+	}
+	return env;
+}
+
+/* Once in proclens/NAME (the parent moves us there while we mount), that cgroup becomes
+ * "/" in a cgroup namespace of our own. Nothing forks or execs before. */
+static int join_cgroup(struct pl_child_ctx *ctx, struct pl_err *e)
+{
+	char placed;
+
+	if (ctx->sync_go == PL_SYNC_GO && (read(ctx->sync_fd, &placed, 1) != 1 || placed != PL_SYNC_PLACED))
+		_exit(125); /* the parent failed and reports why */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return pl_errf(e, -errno, "cannot create a cgroup namespace");
+	return 0;
+}
+
+/* sysinfo(2) answered by the parent, like the views answer /proc reads. Best effort: a
+ * kernel without seccomp user notification (< 5.0) keeps the host's sysinfo. */
+static void send_sysinfo_listener(int sync_fd)
+{
+	struct pl_err marker = {0};
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov = {.iov_base = &marker, .iov_len = sizeof(marker)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+	struct cmsghdr *cmsg;
+	int fd = pl_sysinfo_filter_install();
+
+	if (fd < 0)
+		return;
+	memset(&control, 0, sizeof(control));
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	/* marker.err == 0: "not a failure", the parent reads on. */
+	if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0) {
+		/* Nobody will answer: sysinfo would block forever. Better to fail now. */
+		_exit(125);
+	}
+	close(fd);
+}
+
+static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
+{
+	const struct pl_run_opts *o = ctx->opts;
+	char tty_src[64];
+	struct pl_rootfs_plan plan = {.opts = o, .view = ctx->view};
+	char go;
+	ssize_t n;
+	int r;
+
+	/* Wait until the parent has written the id maps. */
+	n = read(ctx->sync_fd, &go, 1);
+	if (n != 1)
+		_exit(125);
+	ctx->sync_go = go;
+	/* Before any change of ids: the move is checked against root's credentials. */
+	if (go == PL_SYNC_GO_JOIN) {
+		r = pl_cg_self_move(ctx->cg, e);
+		if (r < 0)
+			return r;
+	}
+	/* In a new user namespace we still carry the host's ids (kuid 0), which the map does
+	 * not cover: become the namespace's root, host id userns_host_id, and drop the host's
+	 * supplementary groups. */
+	if (o->userns && (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		return pl_errf(e, -errno, "cannot become root in the user namespace");
+	/* A change of ids clears the parent-death signal: set it again. */
+	if (o->userns)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (sethostname(ctx->hostname, strlen(ctx->hostname)) < 0)
+		return pl_errf(e, -errno, "cannot set the hostname to '%s'", ctx->hostname);
+	if (ctx->tty) {
+		r = pl_tty_attach(ctx->tty, e);
+		if (r < 0)
+			return r;
+		/* Through an fd opened here, in our mount namespace (a bind from the parent's fd
+		 * would cross namespaces: EINVAL), since /dev is about to be replaced. */
+		int console_fd = open(ctx->tty->slave_path, O_PATH | O_CLOEXEC);
+		if (console_fd < 0)
+			return pl_errf(e, -errno, "cannot open %s", ctx->tty->slave_path);
+		snprintf(tty_src, sizeof(tty_src), "/proc/self/fd/%d", console_fd);
+		plan.tty_slave = tty_src;
+	}
+	r = pl_rootfs_setup(&plan, e);
+	if (r < 0)
+		return r;
+	if (!o->share_net) {
+		r = pl_loopback_up(e);
+		if (r < 0)
+			return r;
+	}
+	r = join_cgroup(ctx, e);
+	if (r < 0)
+		return r;
+	if (o->workdir && chdir(o->workdir) < 0)
+		return pl_errf(e, -errno, "--workdir %s", o->workdir);
+	/* Every inherited fd beyond stdio ends at exec; ours (the report channel) too. */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return pl_errf(e, -errno, "cannot mark inherited fds close-on-exec");
+	r = pl_caps_apply(ctx->caps, e);
+	if (r < 0)
+		return r;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return pl_errf(e, -errno, "cannot set no_new_privs");
+	if (ctx->view && ctx->view->dir)
+		send_sysinfo_listener(ctx->sync_fd);
+	return 0;
+}
+
+void pl_child_main(struct pl_child_ctx *ctx)
+{
+	struct pl_err e = {0};
+	const char *term = NULL;
+	sigset_t none;
+	char **envp;
+
+	/* The parent blocked the signals it forwards (to read them from a signalfd); the
+	 * container starts with none blocked. Die with the parent, never outlive it. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Nor any ignored: exec keeps SIG_IGN, and a shell cannot trap what it was started
+	 * with ignored. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+	if (setup(ctx, &e) < 0) {
+		pl_report(ctx->sync_fd, &e);
+		_exit(125);
+	}
+	if (ctx->tty)
+		term = getenv("TERM") ? getenv("TERM") : "xterm";
+	envp = pl_container_env(ctx->opts, ctx->hostname, term);
+	if (!envp) {
+		pl_errf(&e, -ENOMEM, "environment");
+		pl_report(ctx->sync_fd, &e);
+		_exit(125);
+	}
+	if (ctx->opts->init)
+		_exit(pl_init_run(ctx->opts->argv, envp, ctx->sync_fd));
+	pl_exec_command(ctx->opts->argv, envp, ctx->sync_fd);
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The launcher's internal API: `proclens run` and the pieces it is made of. Every fallible
+ * function returns >= 0 or -errno; those that can fail for a reason a person must read also
+ * fill a struct pl_err with one line naming what failed, on what, and why. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "proclens/cgroup.h"
+#include "proclens/cpuset.h"
+
+/* ---- errors (error.c) ---- */
+
+struct pl_err {
+	int err;       /* positive errno, 0 when nothing failed */
+	char msg[480]; /* "cannot mount proc on /proc: Operation not permitted" */
+};
+
+/* Record "<fmt>: strerror(-r)" and return r (negative). r == 0 is treated as -EINVAL. */
+int pl_errf(struct pl_err *e, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Record "<fmt>" with no errno text appended (usage errors). Returns -EINVAL. */
+int pl_usagef(struct pl_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- options (options.c) ---- */
+
+#define PL_CAP_SET_BITS 64 /* capability numbers below this fit in the masks */
+
+struct pl_volume {
+	char *src;
+	char *dst;
+	bool read_only;
+};
+
+struct pl_run_opts {
+	char **argv; /* the command and its arguments, inside the caller's argv */
+
+	char *name;	/* container (and cgroup) name; NULL: "run-<pid>" */
+	char *hostname; /* NULL: the name */
+
+	bool userns;
+	uid_t userns_host_id; /* first host uid/gid the container's ids map to */
+	bool share_net;
+	bool share_pid;
+
+	/* Limits; PL_UNLIMITED when not given. */
+	uint64_t memory_bytes;
+	uint64_t memory_swap_bytes; /* memory + swap, as --memory-swap in other runtimes */
+	bool memory_swap_unlimited; /* --memory-swap -1 */
+	uint64_t cpu_quota_usec;    /* over cpu_period_usec */
+	uint64_t cpu_period_usec;
+	char *cpuset_cpus; /* normalised list, NULL when not given */
+	uint64_t pids_limit;
+
+	char *rootfs; /* NULL: the host's root */
+	bool overlay;
+	char *overlay_dir; /* NULL: changes are thrown away */
+	bool read_only;
+	struct pl_volume *volumes;
+	size_t n_volumes;
+	char *workdir;
+	char **env; /* "KEY=VALUE" entries from --env, in order */
+	size_t n_env;
+
+	char *view_dir; /* --view */
+	bool no_view;
+
+	uint64_t cap_add; /* bit n: capability n */
+	uint64_t cap_drop;
+
+	bool init;
+	bool tty;
+};
+
+void pl_run_opts_init(struct pl_run_opts *o);
+void pl_run_opts_free(struct pl_run_opts *o);
+/* Parse `run`'s arguments (argv[0] is "run"). Returns 1 when --help was asked (usage
+ * printed to stdout), 0 when o is ready, -errno with e filled on a bad option. */
+int pl_run_opts_parse(int argc, char **argv, struct pl_run_opts *o, struct pl_err *e);
+void pl_run_usage(FILE *f);
+
+/* Pure helpers, exposed for the unit tests. */
+int pl_parse_cpus(const char *s, uint64_t period_usec, uint64_t *quota_usec);
+int pl_parse_volume(const char *s, struct pl_volume *v);
+bool pl_valid_name(const char *name);
+
+/* ---- capabilities (caps.c) ---- */
+
+/* The set container runtimes grant by default. */
+uint64_t pl_caps_default(void);
+/* "CAP_NET_ADMIN", "net_admin", "ALL" and comma lists of them, OR-ed into *mask. */
+int pl_caps_parse(const char *list, uint64_t *mask);
+uint64_t pl_caps_effective(uint64_t add, uint64_t drop);
+/* Reduce bounding, permitted, effective, inheritable and ambient sets to mask. */
+int pl_caps_apply(uint64_t mask, struct pl_err *e);
+
+/* ---- cgroups (cgroup_setup.c) ---- */
+
+struct pl_limits {
+	uint64_t memory_bytes;	    /* PL_UNLIMITED: none */
+	uint64_t memory_swap_bytes; /* memory + swap, PL_UNLIMITED: none */
+	bool memory_swap_unlimited;
+	uint64_t cpu_quota_usec; /* PL_UNLIMITED: none */
+	uint64_t cpu_period_usec;
+	const char *cpuset_cpus; /* NULL: none */
+	uint64_t pids_limit;	 /* PL_UNLIMITED: none */
+};
+
+struct pl_cg_container {
+	bool v2;
+	/* One created directory per hierarchy (v2: one), as dirfds below the mount. */
+	int dir_fd[PL_CTRL_COUNT];
+	int parent_fd[PL_CTRL_COUNT];  /* the "proclens" parent in that hierarchy */
+	char path[PL_CTRL_COUNT][512]; /* for messages: "/sys/fs/cgroup/memory/proclens/web" */
+	enum pl_controller ctrl[PL_CTRL_COUNT];
+	int tasks_fd[PL_CTRL_COUNT]; /* v1 "tasks", opened by us for the child's self-move */
+	unsigned n;
+	char name[128];
+};
+
+/* Create proclens/NAME in every hierarchy the limits need (and memory, cpu accounting and
+ * pids always, for the views), write the limits. On failure nothing is left. */
+int pl_cg_create(const struct pl_cgroup_root *root, const char *name, const struct pl_limits *l,
+		 struct pl_cg_container *c, struct pl_err *e);
+/* v2: an O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP), or -1. */
+int pl_cg_clone_fd(const struct pl_cg_container *c);
+/* Move pid into every created cgroup (when clone3 could not place it). */
+int pl_cg_place(const struct pl_cg_container *c, pid_t pid, struct pl_err *e);
+/* v1: open the "tasks" files the child writes "0" to, moving itself (see cgroup_setup.c).
+ * Returns 1 when the child can move itself, 0 when the parent must place it. */
+int pl_cg_prepare_self_move(struct pl_cg_container *c, struct pl_err *e);
+/* In the child: move the calling (single-threaded) process into the cgroups. */
+int pl_cg_self_move(const struct pl_cg_container *c, struct pl_err *e);
+/* Did the kernel OOM-kill something in the container? */
+bool pl_cg_oom_killed(const struct pl_cg_container *c);
+/* Kill what is left, wait for the cgroups to empty, remove them. */
+int pl_cg_remove(struct pl_cg_container *c, struct pl_err *e);
+
+/* ---- namespaces (namespaces.c) ---- */
+
+/* clone3() (with CLONE_INTO_CGROUP when cgroup_fd >= 0) falling back to clone().
+ * Returns the pid in the parent, 0 in the child; *placed tells whether the kernel put the
+ * child into cgroup_fd. */
+pid_t pl_clone(uint64_t flags, int cgroup_fd, bool *placed);
+uint64_t pl_ns_flags(const struct pl_run_opts *o);
+int pl_userns_write_maps(pid_t pid, uid_t host_id, struct pl_err *e);
+int pl_loopback_up(struct pl_err *e);
+
+/* ---- the view (view.c) ---- */
+
+struct pl_view_mount {
+	char *dir;	     /* the proclensfs mount point in use, NULL: none */
+	bool private_daemon; /* we started it, we stop it */
+	pid_t daemon_pid;
+	int daemon_pidfd;
+	char **proc_files; /* names of regular files under DIR/proc */
+	size_t n_proc_files;
+	bool has_sys_cpu; /* DIR/sys/devices/system/cpu is a directory */
+};
+
+#define PL_VIEW_DEFAULT_DIR "/var/lib/proclensfs"
+
+void pl_view_mount_init(struct pl_view_mount *v);
+/* Use --view DIR, or the daemon at the default mount point, or start a private one. */
+int pl_view_acquire(struct pl_view_mount *v, const char *view_dir, bool allow_other, struct pl_err *e);
+void pl_view_release(struct pl_view_mount *v);
+/* Find a program next to /proc/self/exe, then in PATH. Returns a malloc'ed path. */
+char *pl_find_program(const char *name);
+
+/* ---- root filesystem (rootfs.c) ---- */
+
+struct pl_rootfs_plan {
+	const struct pl_run_opts *opts;
+	const struct pl_view_mount *view;
+	const char *tty_slave; /* bound over /dev/console when -t, else NULL */
+};
+
+/* In the child, in its new mount namespace: everything up to and including the switch of
+ * root. Afterwards "/" is the container's root. */
+int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e);
+/* Parse "ro"/"rw" independent helpers for tests. */
+const char *pl_masked_paths(size_t i);
+const char *pl_readonly_paths(size_t i);
+
+/* ---- sysinfo(2) for the container (sysinfo.c) ---- */
+
+struct sysinfo;
+
+struct pl_sysinfo_source {
+	uint64_t memory_limit_bytes; /* PL_UNLIMITED: keep the host's */
+	uint64_t memory_usage_bytes;
+	uint64_t memory_shared_bytes; /* shmem and tmpfs of the container */
+	uint64_t swap_limit_bytes;    /* PL_UNLIMITED: keep the host's */
+	uint64_t swap_usage_bytes;
+	uint64_t start_ns, now_ns; /* CLOCK_BOOTTIME */
+	unsigned procs;		   /* 0: keep the host's */
+};
+
+/* In the child, after no_new_privs: route sysinfo(2) to a listener; returns its fd. */
+int pl_sysinfo_filter_install(void);
+/* Pure: correct the host's sysinfo with the container's values. */
+void pl_sysinfo_adjust(struct sysinfo *si, const struct pl_sysinfo_source *src);
+/* In the parent: answer one pending sysinfo call. */
+int pl_sysinfo_serve_one(int notify_fd, const struct pl_cgroup *cg, uint64_t start_ns);
+
+struct pl_sysinfo_server {
+	int notify_fd; /* -1: none */
+	const struct pl_cgroup *cg;
+	uint64_t start_ns;
+};
+
+/* ---- processes (process.c) ---- */
+
+/* The signals `proclens run` forwards to the container. */
+extern const int pl_forwarded_signals[];
+extern const size_t pl_n_forwarded_signals;
+
+/* The exit status a shell would report for a wait() status: code, or 128+signal. */
+int pl_exit_status(int wait_status);
+/* The status `run` exits with when exec failed with errno err (127 not found, 126 other). */
+int pl_exec_failure_status(int err);
+
+struct pl_tty {
+	int master_fd;
+	int slave_fd;
+	char slave_path[64];
+};
+int pl_tty_open(struct pl_tty *t, struct pl_err *e);
+void pl_tty_close(struct pl_tty *t);
+/* In the child: make the slave the controlling terminal and stdio. */
+int pl_tty_attach(struct pl_tty *t, struct pl_err *e);
+
+/* In the parent: relay signals (and the terminal when tty != NULL) until `pid` exits;
+ * returns its wait status. sigfd is a signalfd for the forwarded signals and SIGCHLD. */
+int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv);
+/* --init: fork the command, forward signals to it, reap everything, return its status. */
+int pl_init_run(char **argv, char **envp, int report_fd);
+/* exec the command; on failure report over report_fd and _exit. */
+void pl_exec_command(char **argv, char **envp, int report_fd) __attribute__((noreturn));
+
+/* ---- the child side (child.c) and the whole run (run.c) ---- */
+
+/* Bytes the parent sends the child over the socketpair. */
+enum {
+	PL_SYNC_GO = 1,	       /* ids mapped: set up; PL_SYNC_PLACED follows */
+	PL_SYNC_GO_PLACED = 2, /* the same, already in the cgroup (clone3 placed it) */
+	PL_SYNC_PLACED = 3,    /* now in the cgroup */
+	PL_SYNC_GO_JOIN = 4,   /* move yourself in through cg->tasks_fd, then set up */
+};
+
+struct pl_child_ctx {
+	const struct pl_run_opts *opts;
+	const struct pl_view_mount *view;
+	struct pl_tty *tty;
+	const char *hostname;
+	uint64_t caps;
+	int sync_fd; /* our end of the socketpair */
+	const struct pl_cg_container *cg;
+	int sync_go; /* the PL_SYNC_GO* byte received */
+};
+
+void pl_child_main(struct pl_child_ctx *ctx) __attribute__((noreturn));
+/* Report e to the parent over fd (best effort). */
+void pl_report(int fd, const struct pl_err *e);
+
+/* Build the container's environment: defaults, then --env. Returns a NULL-terminated,
+ * malloc'ed vector. */
+char **pl_container_env(const struct pl_run_opts *o, const char *hostname, const char *term);
+
+int pl_run(struct pl_run_opts *o);
+int pl_cmd_run(int argc, char **argv);

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Processes: exec and its failures, exit statuses, signal forwarding, the --init pid 1 and
+ * the pseudo-terminal relay. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "proclens/cleanup.h"
+#include "proclens/util.h"
+
+const int pl_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+const size_t pl_n_forwarded_signals = PL_ARRAY_SIZE(pl_forwarded_signals);
+
+int pl_exit_status(int wait_status)
+{
+	if (WIFEXITED(wait_status))
+		return WEXITSTATUS(wait_status);
+	if (WIFSIGNALED(wait_status))
+		return 128 + WTERMSIG(wait_status);
+	return 255;
+}
+
+/* The shell's convention, which other runtimes follow: 127 "not found", 126 "found but
+ * cannot be run". */
+int pl_exec_failure_status(int err)
+{
+	return err == ENOENT || err == ENOTDIR ? 127 : 126;
+}
+
+void pl_exec_command(char **argv, char **envp, int report_fd)
+{
+	extern char **environ;
+	struct pl_err e = {0};
+	int err;
+
+	/* execvp looks PATH up in environ, so the container's environment goes there. */
+	environ = envp;
+	execvp(argv[0], argv);
+	err = errno;
+	pl_errf(&e, -err, "cannot execute '%s'", argv[0]);
+	pl_report(report_fd, &e);
+	_exit(pl_exec_failure_status(err));
+}
+
+/* A SIGINT or SIGQUIT the terminal generated already reached the whole foreground process
+ * group, the container included: forwarding it would deliver it twice. */
+static bool from_terminal(const struct signalfd_siginfo *si)
+{
+	return si->ssi_code == SI_KERNEL && (si->ssi_signo == SIGINT || si->ssi_signo == SIGQUIT);
+}
+
+int pl_init_run(char **argv, char **envp, int report_fd)
+{
+	sigset_t set;
+	pid_t cmd;
+	int sigfd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	for (size_t i = 0; i < pl_n_forwarded_signals; i++)
+		sigaddset(&set, pl_forwarded_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		struct pl_err e;
+		pl_errf(&e, -errno, "init: signalfd");
+		pl_report(report_fd, &e);
+		return 125;
+	}
+	cmd = fork();
+	if (cmd < 0) {
+		struct pl_err e;
+		pl_errf(&e, -errno, "init: cannot fork the command");
+		pl_report(report_fd, &e);
+		return 125;
+	}
+	if (cmd == 0) {
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		pl_exec_command(argv, envp, report_fd);
+	}
+	/* The command's exec closes its copy; ours must go too, or the parent never sees
+	 * the end of the report channel. */
+	close(report_fd);
+	for (;;) {
+		struct signalfd_siginfo si;
+		int status;
+		pid_t pid;
+
+		if (pl_read_all(sigfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo != SIGCHLD) {
+			if (!from_terminal(&si))
+				kill(cmd, (int)si.ssi_signo);
+			continue;
+		}
+		/* Reap everything: orphans of the namespace are reparented to us. */
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if (pid == cmd)
+				return pl_exit_status(status);
+	}
+}
+
+void pl_tty_close(struct pl_tty *t)
+{
+	if (t->master_fd >= 0)
+		close(t->master_fd);
+	if (t->slave_fd >= 0)
+		close(t->slave_fd);
+	t->master_fd = t->slave_fd = -1;
+}
+
+int pl_tty_open(struct pl_tty *t, struct pl_err *e)
+{
+	struct winsize ws;
+
+	t->slave_fd = -1;
+	t->master_fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (t->master_fd < 0)
+		return pl_errf(e, -errno, "cannot open a pseudo-terminal");
+	if (grantpt(t->master_fd) < 0 || unlockpt(t->master_fd) < 0 ||
+	    ptsname_r(t->master_fd, t->slave_path, sizeof(t->slave_path)) != 0) {
+		int r = -errno;
+		pl_tty_close(t);
+		return pl_errf(e, r, "cannot unlock the pseudo-terminal");
+	}
+	t->slave_fd = open(t->slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (t->slave_fd < 0) {
+		int r = -errno;
+		pl_tty_close(t);
+		return pl_errf(e, r, "cannot open %s", t->slave_path);
+	}
+	if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+		ioctl(t->master_fd, TIOCSWINSZ, &ws);
+	return 0;
+}
+
+int pl_tty_attach(struct pl_tty *t, struct pl_err *e)
+{
+	if (setsid() < 0)
+		return pl_errf(e, -errno, "setsid");
+	if (ioctl(t->slave_fd, TIOCSCTTY, 0) < 0)
+		return pl_errf(e, -errno, "cannot make %s the controlling terminal", t->slave_path);
+	if (dup2(t->slave_fd, STDIN_FILENO) < 0 || dup2(t->slave_fd, STDOUT_FILENO) < 0 ||
+	    dup2(t->slave_fd, STDERR_FILENO) < 0)
+		return pl_errf(e, -errno, "cannot attach %s", t->slave_path);
+	return 0;
+}
+
+/* Copy what is readable from one fd to another; false at EOF or error (EIO: the last
+ * holder of the slave side is gone). */
+static bool pump(int from, int to)
+{
+	char buf[8192];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	return pl_write_all(to, buf, (size_t)n) >= 0;
+}
+
+static void drain(int master_fd)
+{
+	struct pollfd p = {.fd = master_fd, .events = POLLIN};
+
+	while (poll(&p, 1, 50) == 1 && (p.revents & POLLIN) && pump(master_fd, STDOUT_FILENO))
+		;
+}
+
+int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv)
+{
+	struct termios saved;
+	bool raw = false, stdin_open = tty != NULL, reaped = false;
+	int status = 0;
+
+	if (tty && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		struct termios t = saved;
+		cfmakeraw(&t);
+		raw = tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0;
+	}
+	for (;;) {
+		struct pollfd p[4] = {
+		    {.fd = sigfd, .events = POLLIN},
+		    {.fd = tty ? tty->master_fd : -1, .events = POLLIN},
+		    {.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
+		    {.fd = srv ? srv->notify_fd : -1, .events = POLLIN},
+		};
+		struct signalfd_siginfo si;
+		bool exited = false;
+
+		if (poll(p, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (!pump(tty->master_fd, STDOUT_FILENO))
+				p[1].fd = -1;
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (!pump(STDIN_FILENO, tty->master_fd))
+				stdin_open = false;
+		}
+		if (p[3].revents & POLLIN)
+			pl_sysinfo_serve_one(srv->notify_fd, srv->cg, srv->start_ns);
+		else if (p[3].revents & (POLLHUP | POLLERR))
+			srv->notify_fd = -1; /* no process left under the filter: stop polling */
+		if (!(p[0].revents & POLLIN))
+			continue;
+		if (pl_read_all(sigfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGCHLD) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+			exited = reaped = w == pid;
+		} else if (si.ssi_signo == SIGWINCH) {
+			struct winsize ws;
+			if (tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+				ioctl(tty->master_fd, TIOCSWINSZ, &ws);
+		} else if (tty || !from_terminal(&si)) {
+			kill(pid, (int)si.ssi_signo);
+		}
+		if (exited)
+			break;
+	}
+	/* Only a failing poll gets here unreaped: wait the plain way. */
+	while (!reaped && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (tty)
+		drain(tty->master_fd);
+	if (raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	return status;
+}

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container's filesystem, built in the child's private mount namespace: the root (the
+ * host's, a --rootfs bound on itself, or an overlay on it), a fresh /proc, a read-only
+ * /sys, a minimal /dev, the view's files over /proc and /sys, masked /proc paths, volumes,
+ * and the switch of root.
+ *
+ * Mount targets inside a --rootfs are resolved with openat2(RESOLVE_IN_ROOT) from the held
+ * root fd and mounted on through /proc/self/fd/N: a symlink in the image ("proc -> /etc")
+ * cannot redirect a mount onto the host. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "proclens/cleanup.h"
+
+/* What other runtimes hide: kernel memory, keys, timers that leak host activity. */
+static const char *const masked_paths[] = {
+    "proc/asound",
+    "proc/acpi",
+    "proc/kcore",
+    "proc/keys",
+    "proc/latency_stats",
+    "proc/timer_list",
+    "proc/timer_stats",
+    "proc/sched_debug",
+    "proc/scsi",
+    "sys/firmware",
+    "sys/devices/virtual/powercap",
+};
+
+/* Readable but not writable: a container must not retune the host kernel. */
+static const char *const readonly_paths[] = {
+    "proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
+};
+
+const char *pl_masked_paths(size_t i)
+{
+	return i < PL_ARRAY_SIZE(masked_paths) ? masked_paths[i] : NULL;
+}
+
+const char *pl_readonly_paths(size_t i)
+{
+	return i < PL_ARRAY_SIZE(readonly_paths) ? readonly_paths[i] : NULL;
+}
+
+struct dev_node {
+	const char *name;
+	mode_t mode;
+	unsigned major, minor;
+};
+
+static const struct dev_node dev_nodes[] = {
+    {"null", 0666, 1, 3},   {"zero", 0666, 1, 5},    {"full", 0666, 1, 7},
+    {"random", 0666, 1, 8}, {"urandom", 0666, 1, 9}, {"tty", 0666, 5, 0},
+};
+
+struct root {
+	int fd;		 /* the container's root, O_PATH */
+	const char *dir; /* its path in our namespace ("/" for the host's root) */
+	bool userns;
+};
+
+/* O_PATH fd of rel (relative to the container root) without leaving it. */
+static int resolve(const struct root *rt, const char *rel, int extra_flags)
+{
+	struct open_how how = {
+	    .flags = O_PATH | O_CLOEXEC | (uint64_t)extra_flags,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, rt->fd, rel, &how, sizeof(how));
+
+	if (fd < 0 && errno == ENOSYS) {
+		/* Before 5.6: the host's root is trusted; an image's symlinks are not followed
+		 * in the last component at least. */
+		fd = openat(rt->fd, rel, O_PATH | O_CLOEXEC | O_NOFOLLOW | extra_flags);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static void fd_path(int fd, char *buf, size_t size)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+}
+
+/* mkdir -p rel inside the root (and, when file is true, create the last component as an
+ * empty file: a bind mount of a file needs a file to land on). */
+static int ensure_path(const struct root *rt, const char *rel, bool file)
+{
+	char buf[PATH_MAX];
+	_cleanup_close_ int fd = resolve(rt, rel, 0);
+	size_t len = strlen(rel);
+
+	if (fd >= 0)
+		return 0;
+	if (fd != -ENOENT || len >= sizeof(buf))
+		return fd;
+	memcpy(buf, rel, len + 1);
+	for (char *p = buf; p; p = strchr(p + 1, '/')) {
+		_cleanup_close_ int parent = -1;
+		char *slash = p == buf ? NULL : p;
+		const char *last;
+		bool is_last;
+
+		if (slash)
+			*slash = '\0';
+		is_last = strlen(buf) == len;
+		{
+			_cleanup_close_ int exists = resolve(rt, buf, 0);
+			if (exists >= 0) {
+				if (slash)
+					*slash = '/';
+				continue;
+			}
+		}
+		last = strrchr(buf, '/');
+		if (last) {
+			char parent_rel[PATH_MAX];
+			snprintf(parent_rel, sizeof(parent_rel), "%.*s", (int)(last - buf), buf);
+			parent = resolve(rt, parent_rel, O_DIRECTORY);
+			last++;
+		} else {
+			parent = resolve(rt, ".", O_DIRECTORY);
+			last = buf;
+		}
+		if (parent < 0)
+			return parent;
+		{
+			/* mkdirat and openat need a real directory fd, not O_PATH. */
+			char ppath[64];
+			_cleanup_close_ int dir = -1;
+			fd_path(parent, ppath, sizeof(ppath));
+			dir = open(ppath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dir < 0)
+				return -errno;
+			if (is_last && file) {
+				int f = openat(dir, last, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+				if (f < 0 && errno != EEXIST)
+					return -errno;
+				if (f >= 0)
+					close(f);
+			} else if (mkdirat(dir, last, 0755) < 0 && errno != EEXIST) {
+				return -errno;
+			}
+		}
+		if (slash)
+			*slash = '/';
+	}
+	return 0;
+}
+
+/* mount(2) onto rel inside the root. */
+static int mount_in(const struct root *rt, const char *rel, const char *source, const char *type,
+		    unsigned long flags, const char *data, bool create_file, struct pl_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	char target[64];
+	int r = ensure_path(rt, rel, create_file);
+
+	if (r < 0)
+		return pl_errf(e, r, "cannot create the mount point /%s", rel);
+	fd = resolve(rt, rel, 0);
+	if (fd < 0)
+		return pl_errf(e, fd, "cannot open the mount point /%s", rel);
+	fd_path(fd, target, sizeof(target));
+	if (mount(source, target, type, flags, data) < 0)
+		return pl_errf(e, -errno, "cannot mount %s on /%s", type ? type : source, rel);
+	return 0;
+}
+
+/* Make an existing mount read-only, keeping its other flags: in a user namespace the
+ * kernel refuses a remount that would clear a locked nosuid/nodev/noexec. */
+static int make_readonly(const char *path, bool recursive)
+{
+	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	struct statvfs sv;
+	unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+
+	if (mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof(attr)) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -errno;
+	if (statvfs(path, &sv) < 0)
+		return -errno;
+	flags |= sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
+	return mount(NULL, path, NULL, flags, NULL) < 0 ? -errno : 0;
+}
+
+static int readonly_in(const struct root *rt, const char *rel, bool recursive)
+{
+	_cleanup_close_ int fd = resolve(rt, rel, 0);
+	char path[64];
+
+	if (fd < 0)
+		return fd;
+	fd_path(fd, path, sizeof(path));
+	return make_readonly(path, recursive);
+}
+
+/* --rootfs DIR becomes a mount of its own (pivot_root needs one), or the upper of an
+ * overlay whose lower layer is DIR, read only. */
+static int prepare_rootfs(const struct pl_run_opts *o, struct pl_err *e)
+{
+	_cleanup_close_ int lower = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int scratch = -1;
+	char upper[PATH_MAX], work[PATH_MAX], *data = NULL;
+	int r;
+
+	if (lower < 0)
+		return pl_errf(e, -errno, "rootfs %s", o->rootfs);
+	if (!o->overlay) {
+		if (mount(o->rootfs, o->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return pl_errf(e, -errno, "cannot bind %s on itself", o->rootfs);
+		return 0;
+	}
+	if (o->overlay_dir) {
+		snprintf(upper, sizeof(upper), "%s/upper", o->overlay_dir);
+		snprintf(work, sizeof(work), "%s/work", o->overlay_dir);
+		if ((mkdir(o->overlay_dir, 0755) < 0 && errno != EEXIST) ||
+		    (mkdir(upper, 0755) < 0 && errno != EEXIST) || (mkdir(work, 0700) < 0 && errno != EEXIST))
+			return pl_errf(e, -errno, "cannot create the overlay directories in %s",
+				       o->overlay_dir);
+	} else {
+		/* Thrown-away changes live in a tmpfs stacked on the rootfs path itself; the
+		 * lower layer stays reachable through the fd taken before. */
+		if (mount("tmpfs", o->rootfs, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+			return pl_errf(e, -errno, "cannot mount the overlay's tmpfs on %s", o->rootfs);
+		scratch = open(o->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (scratch < 0 || mkdirat(scratch, "upper", 0755) < 0 || mkdirat(scratch, "work", 0700) < 0)
+			return pl_errf(e, -errno, "cannot prepare the overlay's tmpfs");
+		snprintf(upper, sizeof(upper), "/proc/self/fd/%d/upper", scratch);
+		snprintf(work, sizeof(work), "/proc/self/fd/%d/work", scratch);
+	}
+	if (asprintf(&data, "lowerdir=/proc/self/fd/%d,upperdir=%s,workdir=%s", lower, upper, work) < 0)
+		return pl_errf(e, -ENOMEM, "overlay");
+	r = mount("overlay", o->rootfs, "overlay", 0, data) < 0 ? -errno : 0;
+	free(data);
+	if (r < 0)
+		return pl_errf(e, r, "cannot mount an overlay on %s (upper %s)", o->rootfs,
+			       o->overlay_dir ? o->overlay_dir : "tmpfs");
+	return 0;
+}
+
+static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err *e)
+{
+	char rel[64];
+	int r;
+
+	r = mount_in(rt, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=65536k", false,
+		     e);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int dev = -1;
+	{
+		_cleanup_close_ int p = resolve(rt, "dev", O_DIRECTORY);
+		char path[64];
+		if (p < 0)
+			return pl_errf(e, p, "cannot open /dev");
+		fd_path(p, path, sizeof(path));
+		dev = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dev < 0)
+			return pl_errf(e, -errno, "cannot open /dev");
+	}
+	for (size_t i = 0; i < PL_ARRAY_SIZE(dev_nodes); i++) {
+		const struct dev_node *n = &dev_nodes[i];
+		snprintf(rel, sizeof(rel), "dev/%s", n->name);
+		if (!rt->userns) {
+			if (mknodat(dev, n->name, S_IFCHR | n->mode, makedev(n->major, n->minor)) < 0)
+				return pl_errf(e, -errno, "cannot create /dev/%s", n->name);
+			fchmodat(dev, n->name, n->mode, 0); /* the umask took bits off */
+		} else {
+			/* A user namespace may not mknod: borrow the host's nodes. */
+			char src[32];
+			snprintf(src, sizeof(src), "/dev/%s", n->name);
+			r = mount_in(rt, rel, src, NULL, MS_BIND, NULL, true, e);
+			if (r < 0)
+				return r;
+		}
+	}
+	r = mount_in(rt, "dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620", false, e);
+	if (r < 0)
+		return r;
+	if (symlinkat("pts/ptmx", dev, "ptmx") < 0 || symlinkat("/proc/self/fd", dev, "fd") < 0 ||
+	    symlinkat("/proc/self/fd/0", dev, "stdin") < 0 ||
+	    symlinkat("/proc/self/fd/1", dev, "stdout") < 0 ||
+	    symlinkat("/proc/self/fd/2", dev, "stderr") < 0)
+		return pl_errf(e, -errno, "cannot create the links in /dev");
+	r = mount_in(rt, "dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
+		     false, e);
+	if (r < 0)
+		return r;
+	r = mount_in(rt, "dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false, e);
+	if (r < 0)
+		return r;
+	if (tty_slave)
+		return mount_in(rt, "dev/console", tty_slave, NULL, MS_BIND, NULL, true, e);
+	return 0;
+}
+
+static int setup_proc_sys(const struct root *rt, const struct pl_run_opts *o, struct pl_err *e)
+{
+	struct pl_err ignored;
+	int r;
+
+	r = mount_in(rt, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false, e);
+	if (r < 0)
+		return r;
+	r = mount_in(rt, "sys", "sysfs", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, false,
+		     &ignored);
+	if (r < 0) {
+		/* sysfs needs a network namespace owned by our user namespace; with the host's
+		 * network (--net=host --userns) the host's /sys, read-only, is the next best. */
+		r = mount_in(rt, "sys", "/sys", NULL, MS_BIND | MS_REC, NULL, false, e);
+		if (r < 0)
+			return r;
+		r = readonly_in(rt, "sys", true);
+		if (r < 0)
+			return pl_errf(e, r, "cannot make /sys read-only");
+	}
+	/* On pure v2 the container's own cgroup (the root of its cgroup namespace) is useful
+	 * and harmless, read-only. A v1 layout would need a mount per controller: left out. */
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+		mount_in(rt, "sys/fs/cgroup", "cgroup2", "cgroup2",
+			 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, false, &ignored);
+	(void)o;
+	return 0;
+}
+
+static int bind_view(const struct root *rt, const struct pl_view_mount *v, struct pl_err *e)
+{
+	char src[PATH_MAX], rel[PATH_MAX];
+	int r;
+
+	if (!v || !v->dir)
+		return 0;
+	for (size_t i = 0; i < v->n_proc_files; i++) {
+		_cleanup_close_ int exists = -1;
+		snprintf(rel, sizeof(rel), "proc/%s", v->proc_files[i]);
+		/* Only over files the kernel has: procfs takes no new names. */
+		exists = resolve(rt, rel, 0);
+		if (exists < 0)
+			continue;
+		snprintf(src, sizeof(src), "%s/proc/%s", v->dir, v->proc_files[i]);
+		r = mount_in(rt, rel, src, NULL, MS_BIND, NULL, false, e);
+		if (r < 0)
+			return r;
+	}
+	if (v->has_sys_cpu) {
+		snprintf(src, sizeof(src), "%s/sys/devices/system/cpu", v->dir);
+		r = mount_in(rt, "sys/devices/system/cpu", src, NULL, MS_BIND, NULL, false, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int mask_paths(const struct root *rt, struct pl_err *e)
+{
+	int r;
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(masked_paths); i++) {
+		_cleanup_close_ int fd = resolve(rt, masked_paths[i], 0);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0)
+			continue; /* absent on this kernel: nothing to hide */
+		if (S_ISDIR(st.st_mode))
+			r = mount_in(rt, masked_paths[i], "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=0555",
+				     false, e);
+		else
+			r = mount_in(rt, masked_paths[i], "/dev/null", NULL, MS_BIND, NULL, false, e);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < PL_ARRAY_SIZE(readonly_paths); i++) {
+		_cleanup_close_ int fd = resolve(rt, readonly_paths[i], 0);
+		char self[64];
+		if (fd < 0)
+			continue;
+		/* Bound on itself first: read-only must apply to this path, not all of /proc. */
+		fd_path(fd, self, sizeof(self));
+		if (mount(self, self, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return pl_errf(e, -errno, "cannot bind /%s on itself", readonly_paths[i]);
+		r = readonly_in(rt, readonly_paths[i], true);
+		if (r < 0)
+			return pl_errf(e, r, "cannot make /%s read-only", readonly_paths[i]);
+	}
+	return 0;
+}
+
+static int prepare_volume_targets(const struct root *rt, const struct pl_run_opts *o, struct pl_err *e)
+{
+	for (size_t i = 0; i < o->n_volumes; i++) {
+		const struct pl_volume *v = &o->volumes[i];
+		struct stat st;
+		int r;
+
+		if (stat(v->src, &st) < 0)
+			return pl_errf(e, -errno, "--volume %s", v->src);
+		r = ensure_path(rt, v->dst + 1, !S_ISDIR(st.st_mode));
+		if (r < 0)
+			return pl_errf(e, r, "--volume: cannot create %s in the container", v->dst);
+	}
+	return 0;
+}
+
+static int bind_volumes(const struct root *rt, const struct pl_run_opts *o, struct pl_err *e)
+{
+	for (size_t i = 0; i < o->n_volumes; i++) {
+		const struct pl_volume *v = &o->volumes[i];
+		int r = mount_in(rt, v->dst + 1, v->src, NULL, MS_BIND | MS_REC, NULL, false, e);
+		if (r < 0)
+			return r;
+		if (v->read_only) {
+			r = readonly_in(rt, v->dst + 1, true);
+			if (r < 0)
+				return pl_errf(e, r, "--volume: cannot make %s read-only", v->dst);
+		}
+	}
+	return 0;
+}
+
+/* pivot_root(".", ".") stacks the old root under the new one at "/"; detaching it leaves
+ * only the new root, with no directory needed for the old one. */
+static int switch_root(const char *dir, struct pl_err *e)
+{
+	if (chdir(dir) < 0)
+		return pl_errf(e, -errno, "cannot enter %s", dir);
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return pl_errf(e, -errno, "pivot_root into %s", dir);
+	if (umount2(".", MNT_DETACH) < 0)
+		return pl_errf(e, -errno, "cannot detach the old root");
+	if (chdir("/") < 0)
+		return pl_errf(e, -errno, "chdir /");
+	return 0;
+}
+
+int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e)
+{
+	const struct pl_run_opts *o = p->opts;
+	_cleanup_close_ int root_fd = -1;
+	struct root rt = {.userns = o->userns};
+	int r;
+
+	/* Nothing we mount may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return pl_errf(e, -errno, "cannot make the mounts private");
+	if (o->rootfs) {
+		r = prepare_rootfs(o, e);
+		if (r < 0)
+			return r;
+	}
+	rt.dir = o->rootfs ? o->rootfs : "/";
+	root_fd = open(rt.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return pl_errf(e, -errno, "cannot open %s", rt.dir);
+	rt.fd = root_fd;
+
+	r = prepare_volume_targets(&rt, o, e);
+	if (r < 0)
+		return r;
+	if (o->read_only) {
+		/* Before /proc, /dev and the volumes land: those keep their own modes. */
+		r = make_readonly(rt.dir, true);
+		if (r < 0)
+			return pl_errf(e, r, "cannot make %s read-only", rt.dir);
+	}
+	r = setup_proc_sys(&rt, o, e);
+	if (r >= 0)
+		r = setup_dev(&rt, p->tty_slave, e);
+	if (r >= 0)
+		r = bind_view(&rt, p->view, e);
+	if (r >= 0)
+		r = mask_paths(&rt, e);
+	if (r >= 0)
+		r = bind_volumes(&rt, o, e);
+	if (r < 0)
+		return r;
+	if (o->rootfs)
+		return switch_root(rt.dir, e);
+	return 0;
+}

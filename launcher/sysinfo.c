@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sysinfo(2) for the container. Some tools never read /proc: busybox free and uptime take
+ * totalram, freeram and uptime from sysinfo(2), which no file view can change. The child
+ * installs a seccomp filter that hands sysinfo calls to us (SECCOMP_RET_USER_NOTIF); we
+ * answer with the host's values corrected by the container's cgroup and start time, the way
+ * the views correct /proc/meminfo and /proc/uptime. */
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "proclens/cleanup.h"
+#include "proclens/util.h"
+
+#if defined(__x86_64__)
+#define PL_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define PL_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+int pl_sysinfo_filter_install(void)
+{
+#ifdef PL_AUDIT_ARCH
+	struct sock_filter code[] = {
+	    /* Another architecture's syscall numbers mean something else: allow. */
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PL_AUDIT_ARCH, 0, 3),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sysinfo, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = PL_ARRAY_SIZE(code), .filter = code};
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+
+	return fd < 0 ? -errno : (int)fd;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
+/* Host values, then the container's: memory from its cgroup, uptime from its start. */
+void pl_sysinfo_adjust(struct sysinfo *si, const struct pl_sysinfo_source *src)
+{
+	uint64_t unit = si->mem_unit ? si->mem_unit : 1;
+	uint64_t uptime_s;
+
+	if (src->memory_limit_bytes != PL_UNLIMITED &&
+	    src->memory_limit_bytes / unit < (uint64_t)si->totalram) {
+		uint64_t total = src->memory_limit_bytes / unit;
+		uint64_t used = PL_MIN(src->memory_usage_bytes / unit, total);
+		si->totalram = (unsigned long)total;
+		si->freeram = (unsigned long)(total - used);
+		si->sharedram = (unsigned long)PL_MIN(src->memory_shared_bytes / unit, total);
+		si->bufferram = 0;
+	}
+	if (src->swap_limit_bytes != PL_UNLIMITED && src->swap_limit_bytes / unit < (uint64_t)si->totalswap) {
+		uint64_t total = src->swap_limit_bytes / unit;
+		uint64_t used = PL_MIN(src->swap_usage_bytes / unit, total);
+		si->totalswap = (unsigned long)total;
+		si->freeswap = (unsigned long)(total - used);
+	}
+	if (src->now_ns >= src->start_ns) {
+		uptime_s = (src->now_ns - src->start_ns) / 1000000000ULL;
+		si->uptime = (long)uptime_s;
+	}
+	if (src->procs > 0)
+		si->procs = src->procs;
+}
+
+int pl_sysinfo_serve_one(int notify_fd, const struct pl_cgroup *cg, uint64_t start_ns)
+{
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+	struct pl_sysinfo_source src = {
+	    .memory_limit_bytes = PL_UNLIMITED, .swap_limit_bytes = PL_UNLIMITED, .start_ns = start_ns};
+	struct pl_memory mem;
+	struct sysinfo si;
+	struct iovec local, remote;
+	uint64_t pids_current, pids_limit;
+
+	memset(&req, 0, sizeof(req));
+	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
+		return -errno; /* ENOENT: the caller died meanwhile */
+	memset(&resp, 0, sizeof(resp));
+	resp.id = req.id;
+	if (sysinfo(&si) < 0) {
+		resp.error = -errno;
+	} else {
+		if (cg && pl_cgroup_memory(cg, &mem) >= 0) {
+			src.memory_limit_bytes = mem.limit_bytes;
+			src.memory_usage_bytes = mem.usage_bytes;
+			src.memory_shared_bytes = mem.stat.shmem == PL_ABSENT ? 0 : mem.stat.shmem;
+			if (mem.swap_accounting) {
+				src.swap_limit_bytes = mem.swap_limit_bytes;
+				src.swap_usage_bytes = mem.swap_usage_bytes;
+			}
+		}
+		if (cg && pl_cgroup_pids(cg, &pids_current, &pids_limit) >= 0)
+			src.procs = pids_current > 0xffff ? 0xffff : (unsigned)pids_current;
+		src.now_ns = pl_now_boottime_ns();
+		pl_sysinfo_adjust(&si, &src);
+		local.iov_base = &si;
+		local.iov_len = sizeof(si);
+		remote.iov_base = (void *)(uintptr_t)req.data.args[0];
+		remote.iov_len = sizeof(si);
+		/* The pid could have been recycled since the request: check the request is still
+		 * live before writing into that address space. */
+		if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) < 0)
+			return -errno;
+		if (process_vm_writev((pid_t)req.pid, &local, 1, &remote, 1, 0) != sizeof(si))
+			resp.error = -EFAULT;
+	}
+	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)
+		return -errno;
+	return 0;
+}

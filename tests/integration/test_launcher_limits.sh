@@ -1,0 +1,72 @@
+#!/bin/bash
+# Limits are enforced, not just shown: memory (OOM kill, and the exit status says so),
+# pids (a fork bomb stops), cpuset.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/scripts/launcher-testlib.sh"
+lt_require_binaries
+rootfs=$(lt_busybox_rootfs) || t_fail "busybox rootfs"
+
+# A process allocating past the limit is OOM-killed (dd's buffer is 128 MiB of touched
+# memory; swap is capped at the limit too, so it cannot escape to swap).
+for where in host busybox; do
+	args=()
+	[ "$where" = busybox ] && args=(--rootfs "$rootfs")
+	lt_run proclens-test-oom-$where "${args[@]}" --memory 32M --memory-swap 32M -- \
+		dd if=/dev/zero of=/dev/null bs=128M count=1
+	t_eq "$where: OOM-killed command exits 137 (SIGKILL)" "$LT_RC" 137
+	t_match "$where: proclens says it ran out of memory" "$LT_ERR" \
+		'^proclens: out of memory: the kernel killed a process of the container at its limit of 32 MiB$'
+	lt_assert_clean proclens-test-oom-$where
+done
+
+# Within the limit the same command succeeds.
+lt_run proclens-test-nooom --memory 256M -- dd if=/dev/zero of=/dev/null bs=64M count=1
+t_eq "under the memory limit dd succeeds" "$LT_RC" 0
+t_eq "no OOM message under the limit" "$LT_ERR" "$(printf '%s\n' "$LT_ERR" | grep -v 'out of memory')"
+
+# A fork bomb meets pids.max: forks fail, the host is fine, the container ends cleanly.
+name=proclens-test-forkbomb
+pids_dir=$(lt_cgroup_dir $name pids)
+"$PROCLENS" run --name $name --rootfs "$rootfs" --pids-limit 32 -- \
+	sh -c 'bomb() { bomb | bomb & }; bomb; sleep 3; exit 0' >/dev/null 2>&1 &
+pid=$!
+lt_wait_path "$pids_dir/pids.current"
+sleep 1.5
+current=$(cat "$pids_dir/pids.current" 2>/dev/null)
+events=$(cat "$pids_dir/pids.events" 2>/dev/null | awk '/^max/ {print $2}')
+t_range "fork bomb: tasks stay at the limit" "$current" 1 32
+t_range "fork bomb: the kernel refused forks (pids.events max)" "$events" 1 1000000000
+wait "$pid"
+t_eq "fork bomb: the container's command still exits 0" "$?" 0
+lt_assert_clean $name
+
+# cpuset: one CPU, and every tool sees one.
+if [ "$(nproc --all)" -ge 2 ]; then
+	lt_run proclens-test-cpuset --cpuset-cpus 1 -- sh -c 'nproc; grep -c ^processor /proc/cpuinfo; grep Cpus_allowed_list /proc/self/status'
+	t_eq "--cpuset-cpus 1: nproc, cpuinfo, affinity" "$(echo $LT_OUT)" "1 1 Cpus_allowed_list: 1"
+	lt_assert_clean proclens-test-cpuset
+fi
+
+# --cpus: the quota is really applied (a busy loop gets ~half a CPU at --cpus 0.5).
+name=proclens-test-quota
+"$PROCLENS" run --name $name --cpus 0.5 -- sh -c 'while :; do :; done' &
+pid=$!
+cg=$(lt_cgroup_dir $name cpuacct)
+lt_wait_path "$cg"
+sleep 0.5
+cpu_usage_us() {
+	if t_cgroup_v2; then awk '/^usage_usec/ {print $2}' "$cg/cpu.stat"; else
+		echo $(($(cat "$cg/cpuacct.usage") / 1000)); fi
+}
+# CPU time over wall time, both measured here: a slow machine (an emulated VM) stretches the
+# window, not the ratio.
+w0=${EPOCHREALTIME/./}; u0=$(cpu_usage_us)
+sleep 2
+u1=$(cpu_usage_us); w1=${EPOCHREALTIME/./}
+t_range "--cpus 0.5: a busy loop gets half a CPU (per mille)" $(((u1 - u0) * 1000 / (w1 - w0))) 350 600
+{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+sleep 0.3
+for c in memory cpu cpuacct pids; do d=$(lt_cgroup_dir $name $c); [ -d "$d" ] && rmdir "$d"; done
+rmdir /run/proclens/view.* 2>/dev/null
+
+t_done

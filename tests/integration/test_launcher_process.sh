@@ -1,0 +1,101 @@
+#!/bin/bash
+# Signals reach the command and its status comes back; --init reaps and forwards; -t gives
+# a terminal; the security setup (capabilities, no_new_privs, closed fds, masked /proc);
+# --userns.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/scripts/launcher-testlib.sh"
+lt_require_binaries
+
+# start_bg NAME ARGS...: proclens run in the background; waits until its cgroup exists.
+start_bg() {
+	local name=$1
+	shift
+	"$PROCLENS" run --name "$name" "$@" >"$tmp/out" 2>"$tmp/err" &
+	bg_pid=$!
+	lt_wait_path "$(lt_cgroup_dir "$name" pids)"
+	sleep 0.3
+}
+tmp=$(t_mktemp_dir)
+
+# Each forwarded signal reaches a command that handles it (as pid 1, as other runtimes).
+for sig in TERM INT HUP QUIT USR1 USR2; do
+	start_bg proclens-test-sig-$sig -- sh -c "trap 'echo got-$sig; exit 42' $sig; sleep 4444 & wait"
+	kill -s $sig "$bg_pid"
+	wait "$bg_pid"
+	rc=$?
+	t_eq "SIG$sig is forwarded and the exit status comes back" "$rc/$(cat "$tmp/out")" "42/got-$sig"
+	lt_assert_clean proclens-test-sig-$sig '^sleep 4444$'
+done
+
+# --init: a plain command (no handler) dies of the signal; 128+N comes back.
+start_bg proclens-test-init --init -- sleep 4445
+kill -TERM "$bg_pid"
+wait "$bg_pid"
+t_eq "--init: SIGTERM kills the command, exit 143" "$?" 143
+lt_assert_clean proclens-test-init '^sleep 4445$'
+
+# --init reaps orphans: a grandchild whose parent exits is reparented to pid 1.
+lt_run proclens-test-reap --init -- sh -c 'sh -c "sleep 0.2 & exit 0"; sleep 0.6; ps -o pid,stat,comm | grep -c " Z" ; ps -o comm= -p 1'
+t_eq "--init: no zombies, pid 1 is proclens's init" "$(echo $LT_OUT)" "0 proclens"
+
+# Without --init the command is pid 1.
+lt_run proclens-test-pid1 -- sh -c 'echo $$'
+t_eq "the command is pid 1 in its own pid namespace" "$LT_OUT" 1
+lt_run proclens-test-sharepid --pid=host -- sh -c 'echo $$'
+t_check "--pid=host keeps the host's pid namespace" test "$LT_OUT" -gt 1
+
+# -t: a terminal inside, even when ours is not one.
+lt_run proclens-test-tty -t -- sh -c 'test -t 0 && test -t 1 && echo tty-yes; tty; stty size' </dev/null
+t_match "-t: stdin and stdout are a terminal" "$LT_OUT" 'tty-yes'
+t_match "-t: the terminal is a pts" "$LT_OUT" '/dev/(pts/[0-9]+|console)'
+lt_run proclens-test-top-t -t --memory 128M -- top -bn1 </dev/null
+t_match "-t: top runs and sees the view" "$LT_OUT" 'MiB Mem : +128\.0 total'
+lt_assert_clean proclens-test-top-t
+
+# Capabilities: the default set (0xa80425fb), adds, drops; no_new_privs.
+lt_run proclens-test-caps -- sh -c 'grep -E "^(CapEff|CapBnd|CapInh|CapAmb|NoNewPrivs)" /proc/self/status'
+t_match "default capabilities (effective)" "$LT_OUT" 'CapEff:	00000000a80425fb'
+t_match "default capabilities (bounding)" "$LT_OUT" 'CapBnd:	00000000a80425fb'
+t_match "no ambient capabilities" "$LT_OUT" 'CapAmb:	0000000000000000'
+t_match "no_new_privs" "$LT_OUT" 'NoNewPrivs:	1'
+lt_run proclens-test-capadd --cap-add NET_ADMIN --cap-drop chown,kill -- grep CapEff /proc/self/status
+t_match "--cap-add NET_ADMIN --cap-drop chown,kill" "$LT_OUT" 'CapEff:	00000000a80435da'
+lt_run proclens-test-capall --cap-drop ALL -- grep CapEff /proc/self/status
+t_match "--cap-drop ALL" "$LT_OUT" 'CapEff:	0000000000000000'
+lt_run proclens-test-capbad --cap-add CAP_FLY -- true
+t_eq "unknown capability refused" "$LT_RC/$LT_ERR" "125/proclens run: --cap-add 'CAP_FLY': unknown capability"
+lt_run proclens-test-mount -- mount -t tmpfs none /mnt
+t_check "without CAP_SYS_ADMIN mount fails" test "$LT_RC" -ne 0
+
+# Every inherited fd is closed.
+exec 7</dev/null 8>/dev/null
+lt_run proclens-test-fds -- ls /proc/self/fd
+exec 7<&- 8>&-
+t_eq "only stdio (and ls's own dir fd) inside" "$(echo $LT_OUT)" "0 1 2 3"
+
+# Masked and read-only /proc paths; read-only /sys; loopback up.
+lt_run proclens-test-mask -- sh -c 'wc -c </proc/keys; wc -c < /proc/timer_list; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || echo sys-ro; echo x > /proc/sysrq-trigger 2>/dev/null || echo sysrq-ro; touch /sys/x 2>/dev/null || echo sysfs-ro; ip -o link show lo | grep -c "UP"'
+t_eq "masked /proc paths, read-only /proc/sys and /sys, lo up" "$(echo $LT_OUT)" "0 0 sys-ro sysrq-ro sysfs-ro 1"
+lt_run proclens-test-net -- sh -c 'ip -o link | wc -l'
+t_eq "a new network namespace has only lo" "$LT_OUT" 1
+lt_run proclens-test-hostnet --net=host -- sh -c 'ip -o link | wc -l'
+t_check "--net=host sees the host's links" test "$LT_OUT" -eq "$(ip -o link | wc -l)"
+
+# --userns: root inside is an unprivileged id outside.
+lt_run proclens-test-userns --userns -- sh -c 'id -u; cat /proc/self/uid_map; free -m | awk "/^Mem:/ {print \$2}"; sleep 0.1' --memory 64M
+t_match "--userns: root inside" "$LT_OUT" '^0$'
+t_match "--userns: mapped to 100000 outside" "$LT_OUT" '0 +100000 +65536'
+lt_run proclens-test-userns2 --userns=200000 --memory 64M -- sh -c 'free -m | awk "/^Mem:/ {print \$2}"; sleep 30 & ps -o user= -p $! ; cat /proc/self/uid_map'
+t_match "--userns=ID: the views work" "$LT_OUT" '^64$'
+t_match "--userns=ID: the map" "$LT_OUT" '0 +200000 +65536'
+"$PROCLENS" run --name proclens-test-userns3 --userns -- sleep 4446 &
+bg_pid=$!
+sleep 0.5
+t_eq "--userns: the command runs as host uid 100000" "$(ps -o uid= -C sleep | tr -d ' ' | sort -u | grep -x 100000)" 100000
+{ kill -KILL "$bg_pid"; wait "$bg_pid"; } 2>/dev/null
+sleep 0.3
+t_check "--userns: SIGKILL of proclens kills the container" sh -c "! pgrep -x -f \"sleep 4446\""
+for c in memory cpu cpuacct pids; do d=$(lt_cgroup_dir proclens-test-userns3 $c); [ -d "$d" ] && rmdir "$d"; done
+rmdir /run/proclens/view.* 2>/dev/null
+
+t_done

@@ -1,0 +1,133 @@
+#!/bin/bash
+# proclens run on the host's root: limits, the views as real tools read them, errors, and
+# nothing left behind.
+. "$(dirname "$0")/lib.sh"
+. "$TOP/scripts/launcher-testlib.sh"
+lt_require_binaries
+
+# free -m: the README's first command, with no --view and nothing prepared.
+lt_run proclens-test-free --memory 256M --cpus 1 -- free -m
+t_eq "free -m exit status" "$LT_RC" 0
+t_eq "free -m total is 256 MiB" "$(printf '%s\n' "$LT_OUT" | awk '/^Mem:/ {print $2}')" 256
+lt_assert_clean proclens-test-free
+
+# top -bn1 -1: memory total and one %Cpu line per visible CPU.
+lt_run proclens-test-top --memory 256M --cpus 1 -- top -1bn1
+t_match "top shows 256 MiB" "$LT_OUT" 'MiB Mem : +256\.0 total'
+t_eq "top shows one CPU" "$(printf '%s\n' "$LT_OUT" | grep -c '^%Cpu[0-9]')" 1
+lt_assert_clean proclens-test-top
+
+lt_run proclens-test-cpus --cpus 1 -- sh -c 'grep -c ^processor /proc/cpuinfo; grep -c "^cpu[0-9]" /proc/stat'
+t_eq "cpuinfo and stat show one CPU" "$(echo $LT_OUT)" "1 1"
+
+# uptime: the container's, in seconds, not the host's.
+lt_run proclens-test-uptime -- sh -c 'cat /proc/uptime; uptime'
+up=$(printf '%s\n' "$LT_OUT" | head -1 | cut -d. -f1)
+t_range "/proc/uptime counts from the container's start" "$up" 0 5
+t_match "uptime shows 0 min" "$LT_OUT" 'up 0 min'
+
+lt_run proclens-test-host --hostname box1 -- hostname
+t_eq "--hostname" "$LT_OUT" box1
+lt_run proclens-test-host2 -- hostname
+t_eq "default hostname is the container name" "$LT_OUT" proclens-test-host2
+t_check "the host's hostname is untouched" test "$(hostname)" != box1
+
+# Limits land in the container's own cgroup (read from outside while it runs).
+"$PROCLENS" run --name proclens-test-limits --memory 64M --memory-swap 64M --cpus 0.5 \
+	--pids-limit 50 -- sleep 4242 &
+pid=$!
+mem=$(lt_cgroup_dir proclens-test-limits memory)
+cpu=$(lt_cgroup_dir proclens-test-limits cpu)
+pids=$(lt_cgroup_dir proclens-test-limits pids)
+lt_wait_path "$pids/pids.max"
+sleep 0.3
+if t_cgroup_v2; then
+	t_eq "memory.max" "$(cat "$mem/memory.max")" 67108864
+	t_eq "memory.swap.max" "$(cat "$mem/memory.swap.max" 2>/dev/null || echo 0)" 0
+	t_eq "cpu.max" "$(cat "$cpu/cpu.max")" "50000 100000"
+else
+	t_eq "memory.limit_in_bytes" "$(cat "$mem/memory.limit_in_bytes")" 67108864
+	t_eq "memory.memsw.limit_in_bytes" "$(cat "$mem/memory.memsw.limit_in_bytes")" 67108864
+	t_eq "cpu.cfs_quota_us" "$(cat "$cpu/cpu.cfs_quota_us")/$(cat "$cpu/cpu.cfs_period_us")" \
+		"50000/100000"
+fi
+t_eq "pids.max" "$(cat "$pids/pids.max")" 50
+t_match "the container's init is in the cgroup" "$(cat "$pids/cgroup.procs")" '^[0-9]+$'
+{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+# proclens itself was SIGKILLed: the kernel kills the container (PDEATHSIG) and stops the
+# private view (its daemon gets SIGTERM and unmounts). The cgroups and the empty mount point
+# are what a SIGKILL cannot clean: removed here for the next tests.
+sleep 0.5
+t_check "SIGKILL of proclens kills the container" sh -c '! pgrep -f "^sleep 4242\$"'
+t_check "SIGKILL of proclens stops the private view" sh -c '! grep -q " /run/proclens/view\." /proc/self/mountinfo'
+for d in "$mem" "$cpu" "$pids" "$(lt_cgroup_dir proclens-test-limits cpuacct)"; do
+	[ -d "$d" ] && rmdir "$d"
+done
+rmdir /run/proclens/view.* 2>/dev/null
+
+# Exit statuses.
+lt_run proclens-test-exit -- sh -c 'exit 42'
+t_eq "exit status passes through" "$LT_RC" 42
+lt_run proclens-test-sig --init -- sh -c 'kill -TERM $$'
+t_eq "death by signal is 128+N" "$LT_RC" 143
+
+# Errors: one clear line, a non-zero exit, nothing left behind.
+lt_run proclens-test-err1 --rootfs /nonexistent/rootfs -- true
+t_eq "missing rootfs exit status" "$LT_RC" 125
+t_match "missing rootfs message" "$LT_ERR" '^proclens: rootfs /nonexistent/rootfs: No such file or directory$'
+lt_assert_clean proclens-test-err1
+
+lt_run proclens-test-err2 -- /no/such/command
+t_eq "unknown command exits 127" "$LT_RC" 127
+t_match "unknown command message" "$LT_ERR" "^proclens: cannot execute '/no/such/command': No such file or directory$"
+lt_assert_clean proclens-test-err2
+
+lt_run proclens-test-err3 --memory 12Q -- true
+t_eq "bad size exit status" "$LT_RC" 125
+t_match "bad size message" "$LT_ERR" "--memory '12Q': expected a size"
+
+lt_run proclens-test-err4 --cpuset-cpus 0-x -- true
+t_eq "bad cpu list exit status" "$LT_RC" 125
+t_match "bad cpu list message" "$LT_ERR" "--cpuset-cpus '0-x': expected a CPU list"
+
+lt_run proclens-test-err5 --cpuset-cpus 4000 -- true
+t_eq "a limit the kernel refuses: exit status" "$LT_RC" 125
+t_match "a limit the kernel refuses: message names the file" "$LT_ERR" \
+	'^proclens: cannot write /sys/fs/cgroup/.*proclens/proclens-test-err5/cpuset.cpus \(4000\): '
+t_eq "a limit the kernel refuses: one line" "$(printf '%s\n' "$LT_ERR" | wc -l)" 1
+lt_assert_clean proclens-test-err5
+
+lt_run proclens-test-err6 --workdir /no/such/dir -- true
+t_eq "child-side failure exit status" "$LT_RC" 125
+t_match "child-side failure is reported by the parent" "$LT_ERR" \
+	'^proclens: --workdir /no/such/dir: No such file or directory$'
+lt_assert_clean proclens-test-err6
+
+# Two containers with one name: the second is refused, the first keeps its cgroup.
+"$PROCLENS" run --name proclens-test-dup --init -- sleep 4343 &
+pid=$!
+lt_wait_path "$(lt_cgroup_dir proclens-test-dup pids)"
+lt_run proclens-test-dup -- true
+t_eq "duplicate name refused" "$LT_RC" 125
+t_match "duplicate name message" "$LT_ERR" 'already exists'
+t_check "the first container's cgroup survives" test -d "$(lt_cgroup_dir proclens-test-dup pids)"
+kill -TERM "$pid"
+wait "$pid"
+t_eq "SIGTERM through --init ends the container" "$?" 143
+lt_assert_clean proclens-test-dup "^sleep 4343$"
+
+# --view: a daemon we started ourselves.
+vdir=$(t_mktemp_dir)
+"$PROCLENSFS" --pidfile "$vdir.pid" "$vdir"
+t_defer "kill \$(cat '$vdir.pid'); sleep 0.2; umount -l '$vdir'; rm -f '$vdir.pid'"
+lt_run proclens-test-view --view "$vdir" --memory 128M -- free -m
+t_eq "--view DIR serves the container" "$(printf '%s\n' "$LT_OUT" | awk '/^Mem:/ {print $2}')" 128
+t_check "--view DIR is left mounted" mountpoint -q "$vdir"
+lt_run proclens-test-view2 --view /tmp -- true
+t_eq "--view on a non-proclensfs directory fails" "$LT_RC" 125
+t_match "--view error message" "$LT_ERR" '^proclens: --view /tmp: no proclensfs answers there'
+
+lt_run proclens-test-noview --no-view --memory 128M -- free -m
+t_check "--no-view leaves /proc/meminfo alone" test "$(printf '%s\n' "$LT_OUT" | awk '/^Mem:/ {print $2}')" -gt 128
+
+t_done

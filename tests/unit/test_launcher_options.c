@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `proclens run` option parsing and the launcher's pure helpers. */
+#include <check.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
+
+#include "../../launcher/launcher.h"
+#include "proclens/util.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+static int parse(char **argv, int argc, struct pl_run_opts *o, struct pl_err *e)
+{
+	pl_run_opts_init(o);
+	memset(e, 0, sizeof(*e));
+	return pl_run_opts_parse(argc, argv, o, e);
+}
+
+START_TEST(limits_and_command)
+{
+	char *argv[] = {"run",	 "--memory",	 "256M", "--cpus",	  "1.5", "--cpuset-cpus",
+			"3,0-1", "--pids-limit", "100",	 "--memory-swap", "1G",	 "--",
+			"free",	 "-m",		 NULL};
+	struct pl_run_opts o;
+	struct pl_err e;
+
+	ck_assert_int_eq(parse(argv, ARGC(argv), &o, &e), 0);
+	ck_assert_uint_eq(o.memory_bytes, 256u << 20);
+	ck_assert_uint_eq(o.memory_swap_bytes, 1u << 30);
+	ck_assert_uint_eq(o.cpu_quota_usec, 150000);
+	ck_assert_uint_eq(o.cpu_period_usec, 100000);
+	ck_assert_str_eq(o.cpuset_cpus, "0-1,3");
+	ck_assert_uint_eq(o.pids_limit, 100);
+	ck_assert_str_eq(o.argv[0], "free");
+	ck_assert_str_eq(o.argv[1], "-m");
+	ck_assert_ptr_null(o.argv[2]);
+	pl_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(defaults_are_unlimited)
+{
+	char *argv[] = {"run", "true", NULL};
+	struct pl_run_opts o;
+	struct pl_err e;
+
+	ck_assert_int_eq(parse(argv, ARGC(argv), &o, &e), 0);
+	ck_assert_uint_eq(o.memory_bytes, PL_UNLIMITED);
+	ck_assert_uint_eq(o.cpu_quota_usec, PL_UNLIMITED);
+	ck_assert_uint_eq(o.pids_limit, PL_UNLIMITED);
+	ck_assert_ptr_null(o.cpuset_cpus);
+	ck_assert_ptr_null(o.rootfs);
+	ck_assert(!o.userns && !o.share_net && !o.share_pid && !o.init && !o.tty);
+	pl_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(command_options_are_not_ours)
+{
+	/* No "--": parsing stops at the command, whose -m belongs to it. */
+	char *argv[] = {"run", "-m", "64M", "free", "-m", "--memory", "x", NULL};
+	struct pl_run_opts o;
+	struct pl_err e;
+
+	ck_assert_int_eq(parse(argv, ARGC(argv), &o, &e), 0);
+	ck_assert_uint_eq(o.memory_bytes, 64u << 20);
+	ck_assert_str_eq(o.argv[0], "free");
+	ck_assert_str_eq(o.argv[2], "--memory");
+	pl_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(filesystem_and_identity)
+{
+	char *argv[] = {"run",	       "--rootfs",    "/r",	  "--overlay=/changes",
+			"--read-only", "-v",	      "/a:/b:ro", "--volume",
+			"/c:/d",       "-w",	      "/work",	  "-e",
+			"A=1",	       "--env",	      "A=2",	  "--hostname",
+			"box",	       "--name",      "web-1",	  "--userns=300000",
+			"--net=host",  "--share-pid", "--init",	  "-t",
+			"sh",	       NULL};
+	struct pl_run_opts o;
+	struct pl_err e;
+
+	ck_assert_int_eq(parse(argv, ARGC(argv), &o, &e), 0);
+	ck_assert_str_eq(o.rootfs, "/r");
+	ck_assert(o.overlay);
+	ck_assert_str_eq(o.overlay_dir, "/changes");
+	ck_assert(o.read_only);
+	ck_assert_uint_eq(o.n_volumes, 2);
+	ck_assert_str_eq(o.volumes[0].src, "/a");
+	ck_assert_str_eq(o.volumes[0].dst, "/b");
+	ck_assert(o.volumes[0].read_only);
+	ck_assert(!o.volumes[1].read_only);
+	ck_assert_str_eq(o.workdir, "/work");
+	ck_assert_uint_eq(o.n_env, 2);
+	ck_assert_str_eq(o.env[1], "A=2");
+	ck_assert_str_eq(o.hostname, "box");
+	ck_assert_str_eq(o.name, "web-1");
+	ck_assert(o.userns);
+	ck_assert_uint_eq(o.userns_host_id, 300000);
+	ck_assert(o.share_net && o.share_pid && o.init && o.tty);
+	pl_run_opts_free(&o);
+}
+END_TEST
+
+/* Each bad input is refused with a message naming the option and the value. */
+START_TEST(bad_values_are_refused)
+{
+	static const struct {
+		const char *opt, *val, *msg;
+	} cases[] = {
+	    {"--memory", "12Q", "--memory '12Q': expected a size"},
+	    {"--memory", "0", "--memory '0': expected a size"},
+	    {"--cpus", "one", "--cpus 'one': expected a number"},
+	    {"--cpus", "0.001", "the smallest quota is 0.01 CPU"},
+	    {"--cpuset-cpus", "0-x", "--cpuset-cpus '0-x': expected a CPU list"},
+	    {"--pids-limit", "-5", "--pids-limit '-5': expected a positive"},
+	    {"--name", "../etc", "--name '../etc'"},
+	    {"--volume", "relative:/x", "--volume 'relative:/x': expected"},
+	    {"--volume", "/a:/b:rx", "--volume '/a:/b:rx'"},
+	    {"--workdir", "rel", "--workdir 'rel': must be an absolute path"},
+	    {"--net", "bridge", "--net 'bridge': expected host or private"},
+	    {"--cap-add", "CAP_FLY", "--cap-add 'CAP_FLY': unknown capability"},
+	    {"--view", "rel", "--view 'rel'"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[] = {"run", (char *)cases[i].opt, (char *)cases[i].val, "true", NULL};
+		struct pl_run_opts o;
+		struct pl_err e;
+
+		ck_assert_int_eq(parse(argv, ARGC(argv), &o, &e), -EINVAL);
+		ck_assert_msg(strstr(e.msg, cases[i].msg), "%s %s: '%s'", cases[i].opt, cases[i].val, e.msg);
+		pl_run_opts_free(&o);
+	}
+}
+END_TEST
+
+START_TEST(bad_combinations_are_refused)
+{
+	char *no_cmd[] = {"run", "--memory", "1G", NULL};
+	char *swap_lt[] = {"run", "--memory", "1G", "--memory-swap", "512M", "x", NULL};
+	char *swap_alone[] = {"run", "--memory-swap", "1G", "x", NULL};
+	char *overlay[] = {"run", "--overlay", "x", NULL};
+	char *unknown[] = {"run", "--frobnicate", "x", NULL};
+	char *unknown_short[] = {"run", "-q", "x", NULL};
+	char *missing[] = {"run", "--memory", NULL};
+	struct pl_run_opts o;
+	struct pl_err e;
+
+	ck_assert_int_eq(parse(no_cmd, ARGC(no_cmd), &o, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "no command given"));
+	ck_assert_int_eq(parse(swap_lt, ARGC(swap_lt), &o, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "at least --memory"));
+	ck_assert_int_eq(parse(swap_alone, ARGC(swap_alone), &o, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "needs --memory"));
+	ck_assert_int_eq(parse(overlay, ARGC(overlay), &o, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "--overlay needs --rootfs"));
+	ck_assert_int_eq(parse(unknown, ARGC(unknown), &o, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "unknown option '--frobnicate'"));
+	ck_assert_int_eq(parse(unknown_short, ARGC(unknown_short), &o, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "unknown option '-q'"));
+	ck_assert_int_eq(parse(missing, ARGC(missing), &o, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "missing argument for '--memory'"));
+	pl_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(env_key_alone_copies)
+{
+	char *argv[] = {"run", "-e", "PL_TEST_VAR", "-e", "PL_TEST_UNSET", "true", NULL};
+	struct pl_run_opts o;
+	struct pl_err e;
+
+	setenv("PL_TEST_VAR", "v1", 1);
+	unsetenv("PL_TEST_UNSET");
+	ck_assert_int_eq(parse(argv, ARGC(argv), &o, &e), 0);
+	ck_assert_uint_eq(o.n_env, 1);
+	ck_assert_str_eq(o.env[0], "PL_TEST_VAR=v1");
+	pl_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(cpus_in_integers)
+{
+	uint64_t q;
+
+	ck_assert_int_eq(pl_parse_cpus("0.3", 100000, &q), 0);
+	ck_assert_uint_eq(q, 30000); /* a double would give 29999 */
+	ck_assert_int_eq(pl_parse_cpus("2", 100000, &q), 0);
+	ck_assert_uint_eq(q, 200000);
+	ck_assert_int_eq(pl_parse_cpus(".5", 100000, &q), 0);
+	ck_assert_uint_eq(q, 50000);
+	ck_assert_int_eq(pl_parse_cpus("1.25", 100000, &q), 0);
+	ck_assert_uint_eq(q, 125000);
+	ck_assert_int_eq(pl_parse_cpus("", 100000, &q), -EINVAL);
+	ck_assert_int_eq(pl_parse_cpus(".", 100000, &q), -EINVAL);
+	ck_assert_int_eq(pl_parse_cpus("1.5x", 100000, &q), -EINVAL);
+	ck_assert_int_eq(pl_parse_cpus("-1", 100000, &q), -EINVAL);
+}
+END_TEST
+
+START_TEST(names)
+{
+	ck_assert(pl_valid_name("web-1.prod_2"));
+	ck_assert(!pl_valid_name(""));
+	ck_assert(!pl_valid_name(".hidden"));
+	ck_assert(!pl_valid_name("a/b"));
+	ck_assert(!pl_valid_name("-x"));
+	ck_assert(!pl_valid_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+}
+END_TEST
+
+START_TEST(capabilities)
+{
+	uint64_t m = 0;
+
+	/* The OCI default set, as /proc/PID/status shows it. */
+	ck_assert_uint_eq(pl_caps_default(), 0xa80425fbULL);
+	ck_assert_int_eq(pl_caps_parse("NET_ADMIN", &m), 0);
+	ck_assert_uint_eq(m, 1ULL << CAP_NET_ADMIN);
+	m = 0;
+	ck_assert_int_eq(pl_caps_parse("cap_sys_ptrace,net_raw", &m), 0);
+	ck_assert_uint_eq(m, (1ULL << CAP_SYS_PTRACE) | (1ULL << CAP_NET_RAW));
+	ck_assert_int_eq(pl_caps_parse("CAP_FLY", &m), -EINVAL);
+	ck_assert_int_eq(pl_caps_parse(",", &m), -EINVAL);
+	ck_assert_uint_eq(pl_caps_effective(1ULL << CAP_NET_ADMIN, 1ULL << CAP_CHOWN),
+			  (0xa80425fbULL | (1ULL << CAP_NET_ADMIN)) & ~(1ULL << CAP_CHOWN));
+	m = 0;
+	ck_assert_int_eq(pl_caps_parse("ALL", &m), 0);
+	ck_assert_uint_eq(pl_caps_effective(0, m), 0);
+	/* "--cap-drop ALL --cap-add X" keeps X, as in other runtimes. */
+	ck_assert_uint_eq(pl_caps_effective(1ULL << CAP_NET_BIND_SERVICE, m), 1ULL << CAP_NET_BIND_SERVICE);
+}
+END_TEST
+
+START_TEST(exit_statuses)
+{
+	ck_assert_int_eq(pl_exit_status(42 << 8), 42);
+	ck_assert_int_eq(pl_exit_status(SIGKILL), 137);
+	ck_assert_int_eq(pl_exit_status(SIGTERM), 143);
+	ck_assert_int_eq(pl_exec_failure_status(ENOENT), 127);
+	ck_assert_int_eq(pl_exec_failure_status(EACCES), 126);
+}
+END_TEST
+
+START_TEST(container_environment)
+{
+	char *argv[] = {"run", "-e", "HOME=/home/x", "-e", "EXTRA=1", "true", NULL};
+	struct pl_run_opts o;
+	struct pl_err e;
+	char **env;
+	size_t n = 0;
+
+	ck_assert_int_eq(parse(argv, ARGC(argv), &o, &e), 0);
+	env = pl_container_env(&o, "box", "xterm");
+	ck_assert_ptr_nonnull(env);
+	for (; env[n]; n++)
+		;
+	ck_assert_str_eq(env[0], "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	ck_assert_str_eq(env[1], "HOME=/home/x"); /* --env replaces the default in place */
+	ck_assert_str_eq(env[3], "HOSTNAME=box");
+	ck_assert_str_eq(env[4], "TERM=xterm");
+	ck_assert_str_eq(env[n - 1], "EXTRA=1");
+	ck_assert_uint_eq(n, 6);
+	free(env[3]);
+	free(env[4]);
+	free(env);
+	pl_run_opts_free(&o);
+}
+END_TEST
+
+START_TEST(errors_name_the_reason)
+{
+	struct pl_err e;
+
+	ck_assert_int_eq(pl_errf(&e, -EBUSY, "cannot write %s", "/x/memory.max"), -EBUSY);
+	ck_assert_str_eq(e.msg, "cannot write /x/memory.max: Device or resource busy");
+	ck_assert_int_eq(e.err, EBUSY);
+	ck_assert_int_eq(pl_usagef(&e, "bad %d", 7), -EINVAL);
+	ck_assert_str_eq(e.msg, "bad 7");
+}
+END_TEST
+
+START_TEST(masked_paths_cover_the_usual)
+{
+	bool kcore = false, keys = false, sysrq = false;
+
+	for (size_t i = 0; pl_masked_paths(i); i++) {
+		kcore = kcore || strcmp(pl_masked_paths(i), "proc/kcore") == 0;
+		keys = keys || strcmp(pl_masked_paths(i), "proc/keys") == 0;
+	}
+	for (size_t i = 0; pl_readonly_paths(i); i++)
+		sysrq = sysrq || strcmp(pl_readonly_paths(i), "proc/sysrq-trigger") == 0;
+	ck_assert(kcore && keys && sysrq);
+}
+END_TEST
+
+START_TEST(sysinfo_is_the_containers)
+{
+	struct sysinfo si = {.uptime = 5000,
+			     .totalram = 24ULL << 30 >> 12,
+			     .freeram = 20ULL << 30 >> 12,
+			     .sharedram = 100,
+			     .bufferram = 7,
+			     .totalswap = 0,
+			     .procs = 400,
+			     .mem_unit = 4096};
+	struct pl_sysinfo_source src = {
+	    .memory_limit_bytes = 256ULL << 20,
+	    .memory_usage_bytes = 16ULL << 20,
+	    .memory_shared_bytes = 4096,
+	    .swap_limit_bytes = PL_UNLIMITED,
+	    .start_ns = 1000000000000ULL,
+	    .now_ns = 1042500000000ULL,
+	    .procs = 3,
+	};
+
+	pl_sysinfo_adjust(&si, &src);
+	ck_assert_uint_eq(si.totalram, (256ULL << 20) / 4096);
+	ck_assert_uint_eq(si.freeram, (240ULL << 20) / 4096);
+	ck_assert_uint_eq(si.sharedram, 1);
+	ck_assert_uint_eq(si.bufferram, 0);
+	ck_assert_int_eq(si.uptime, 42);
+	ck_assert_uint_eq(si.procs, 3);
+	ck_assert_uint_eq(si.totalswap, 0); /* no swap on the host stays no swap */
+
+	/* No limit (or one above the host's RAM): the host's memory. */
+	si.totalram = 1000;
+	src.memory_limit_bytes = PL_UNLIMITED;
+	pl_sysinfo_adjust(&si, &src);
+	ck_assert_uint_eq(si.totalram, 1000);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("launcher");
+	TCase *tc = tcase_create("options");
+
+	tcase_add_test(tc, limits_and_command);
+	tcase_add_test(tc, defaults_are_unlimited);
+	tcase_add_test(tc, command_options_are_not_ours);
+	tcase_add_test(tc, filesystem_and_identity);
+	tcase_add_test(tc, bad_values_are_refused);
+	tcase_add_test(tc, bad_combinations_are_refused);
+	tcase_add_test(tc, env_key_alone_copies);
+	tcase_add_test(tc, cpus_in_integers);
+	tcase_add_test(tc, names);
+	tcase_add_test(tc, capabilities);
+	tcase_add_test(tc, exit_statuses);
+	tcase_add_test(tc, container_environment);
+	tcase_add_test(tc, errors_name_the_reason);
+	tcase_add_test(tc, masked_paths_cover_the_usual);
+	tcase_add_test(tc, sysinfo_is_the_containers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
