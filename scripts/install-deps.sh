@@ -11,4 +11,4 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config \
 	libfuse3-dev fuse3 libcap-dev libmount-dev check \
-	procps util-linux iproute2 busybox-static kmod
+	procps util-linux bsdutils iproute2 busybox-static kmod jq
