@@ -196,7 +196,11 @@ fail:
 	return r;
 }
 
-static int container_new_own(struct pl_fs *fs, char *cg_text, uint64_t hash, struct pl_container **out)
+/* A container for readers of our own pid namespace: keyed by key_text, which is the
+ * text of a reader's /proc/PID/cgroup (parsed for the cgroups) or, with cgroup_path, a
+ * made-up key for "a process in that cgroup". Takes key_text on success. */
+static int container_new_own(struct pl_fs *fs, char *key_text, uint64_t hash, const char *cgroup_path,
+			     struct pl_container **out)
 {
 	struct pl_container *c = container_alloc();
 	int r;
@@ -207,14 +211,15 @@ static int container_new_own(struct pl_fs *fs, char *cg_text, uint64_t hash, str
 	c->key = hash;
 	c->init_pid = 1;
 	c->init_start_ns = fs->self_init_start_ns;
-	r = pl_cgroup_parse_proc(&fs->cgroot, cg_text, &c->cg);
+	r = cgroup_path ? pl_cgroup_from_path(&fs->cgroot, cgroup_path, &c->cg)
+			: pl_cgroup_parse_proc(&fs->cgroot, key_text, &c->cg);
 	if (r < 0) {
 		container_free(c);
 		return r;
 	}
 	c->cg_valid = true;
 	c->cg_at_ns = UINT64_MAX; /* the key is the cgroup: never re-read */
-	c->cg_text = cg_text;
+	c->cg_text = key_text;
 	*out = c;
 	return 0;
 }
@@ -307,7 +312,7 @@ int pl_container_get(struct pl_fs *fs, pid_t caller, struct pl_container **out)
 		h = hash_text(text);
 		c = take_or_insert(fs, true, h, text, NULL);
 		if (!c) {
-			r = container_new_own(fs, text, h, &fresh);
+			r = container_new_own(fs, text, h, NULL, &fresh);
 			if (r < 0)
 				return r;
 			text = NULL; /* owned by fresh */
@@ -327,7 +332,7 @@ void pl_container_ref(struct pl_fs *fs, struct pl_container *c)
 
 int pl_container_for_cgroup(struct pl_fs *fs, const char *path, struct pl_container **out)
 {
-	struct pl_container *c = NULL, *fresh = NULL;
+	struct pl_container *c, *fresh = NULL;
 	_cleanup_free_ char *key = NULL;
 	uint64_t h;
 	int r;
@@ -338,21 +343,10 @@ int pl_container_for_cgroup(struct pl_fs *fs, const char *path, struct pl_contai
 	h = hash_text(key);
 	c = take_or_insert(fs, true, h, key, NULL);
 	if (!c) {
-		fresh = container_alloc();
-		if (!fresh)
-			return -ENOMEM;
-		fresh->own_ns = true;
-		fresh->key = h;
-		fresh->init_pid = 1;
-		fresh->init_start_ns = fs->self_init_start_ns;
-		r = pl_cgroup_from_path(&fs->cgroot, path, &fresh->cg);
-		if (r < 0) {
-			container_free(fresh);
+		r = container_new_own(fs, key, h, path, &fresh);
+		if (r < 0)
 			return r;
-		}
-		fresh->cg_valid = true;
-		fresh->cg_at_ns = UINT64_MAX;
-		fresh->cg_text = TAKE_PTR(key);
+		key = NULL; /* owned by fresh */
 		c = take_or_insert(fs, true, h, fresh->cg_text, fresh);
 	}
 	*out = c;
