@@ -23,6 +23,9 @@
 
 #define SWEEP_INTERVAL_NS (10ull * 1000000000ull)
 #define IDLE_EVICT_NS (120ull * 1000000000ull)
+/* The sampler keeps a container's load average for this long after its loadavg was last
+ * read (the 15-minute average needs that long to mean something). */
+#define LOADAVG_KEEP_NS (15ull * 60 * 1000000000ull)
 
 struct render_slot {
 	struct pl_rendered *r;
@@ -235,8 +238,11 @@ static void sweep_locked(struct pl_containers *cs, uint64_t now)
 		while (*link) {
 			struct pl_container *c = *link;
 			bool dead = c->pidfd >= 0 && !pidfd_alive(c->pidfd);
+			uint64_t la_read = atomic_load_explicit(&c->loadavg_read_ns, memory_order_relaxed);
+			/* A container still being sampled keeps its load history. */
+			bool sampled = la_read && now - la_read < LOADAVG_KEEP_NS;
 
-			if (c->refs == 0 && (dead || now - c->last_used_ns > IDLE_EVICT_NS)) {
+			if (c->refs == 0 && (dead || (now - c->last_used_ns > IDLE_EVICT_NS && !sampled))) {
 				*link = c->next;
 				cs->count--;
 				container_free(c);
@@ -488,10 +494,9 @@ int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct p
 
 /* ---- the load average sampler ----
  * Like the kernel, every 5 s, but only for containers whose proc/loadavg was read in the last
- * 15 minutes (the longest average needs that long to mean something): hundreds of idle
- * containers nobody asks about cost nothing. A sample walks one container's tasks, so its
- * cost follows the container's size, not the host's. */
-#define LOADAVG_KEEP_NS (15ull * 60 * 1000000000ull)
+ * 15 minutes (LOADAVG_KEEP_NS): hundreds of idle containers nobody asks about cost nothing.
+ * A sample walks one container's tasks, so its cost follows the container's size, not the
+ * host's. */
 
 static size_t take_loadavg_readers(struct pl_fs *fs, struct pl_container ***out)
 {
