@@ -6,11 +6,14 @@
  * co-mounted "cpu,cpuacct" is one hierarchy and gets one directory).
  * v2: one directory, with the controllers enabled in the subtree_control of the root and of
  * proclens/ first. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -345,12 +348,141 @@ static int cg_setup_v1(const struct pl_cgroup_root *root, const struct pl_limits
 	return 0;
 }
 
-int pl_cg_create(const struct pl_cgroup_root *root, const char *name, const struct pl_limits *l,
+void pl_cpus_pick(const struct pl_cpuset *allowed, const struct pl_cpuset *siblings, size_t n_siblings,
+		  unsigned want, struct pl_cpuset *out)
+{
+	unsigned n_allowed = pl_cpuset_count(allowed);
+
+	pl_cpuset_zero(out);
+	for (unsigned k = 0; k < want && k < n_allowed; k++) {
+		int best = -1;
+		size_t best_load = 0;
+
+		for (unsigned i = 0; i < n_allowed; i++) {
+			int cpu = pl_cpuset_nth(allowed, i);
+			size_t load = 0;
+
+			if (cpu < 0 || pl_cpuset_has(out, (unsigned)cpu))
+				continue;
+			for (size_t j = 0; j < n_siblings; j++)
+				load += pl_cpuset_has(&siblings[j], (unsigned)cpu);
+			/* Strictly less: among equals the lowest number stays. */
+			if (best < 0 || load < best_load) {
+				best = cpu;
+				best_load = load;
+			}
+		}
+		pl_cpuset_set(out, (unsigned)best);
+	}
+}
+
+/* The CPUs this container may use at all: those of proclens/ if it exists (an
+ * administrator may have narrowed it), else those of the hierarchy's root. */
+static int allowed_cpus(int root_fd, bool v2, struct pl_cpuset *allowed)
+{
+	const char *file = v2 ? "proclens/cpuset.cpus.effective" : "proclens/cpuset.effective_cpus";
+	char buf[1024];
+	ssize_t n = pl_read_file_at_buf(root_fd, file, buf, sizeof(buf));
+
+	if (n <= 0 || buf[0] == '\n')
+		n = pl_read_file_at_buf(root_fd, file + strlen("proclens/"), buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return pl_cpuset_parse(buf, allowed);
+}
+
+/* The cpusets of the other containers, proclens/NAME/cpuset.cpus; those without one (an
+ * empty list) run everywhere and weigh on every CPU alike, so they are left out. */
+static size_t sibling_cpusets(int root_fd, struct pl_cpuset **out)
+{
+	_cleanup_close_ int fd = openat(root_fd, PL_CG_PARENT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	if (fd < 0 || !(d = fdopendir(fd)))
+		return 0;
+	fd = -1; /* the DIR owns it */
+	while ((de = readdir(d))) {
+		char rel[300], buf[1024];
+		struct pl_cpuset set;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(rel, sizeof(rel), "%s/cpuset.cpus", de->d_name);
+		if (pl_read_file_at_buf(dirfd(d), rel, buf, sizeof(buf)) <= 0 || pl_cpuset_parse(buf, &set) < 0 ||
+		    pl_cpuset_count(&set) == 0)
+			continue;
+		if (n == cap) {
+			struct pl_cpuset *grown = realloc(*out, (cap ? cap * 2 : 8) * sizeof(**out));
+			if (!grown)
+				break;
+			*out = grown;
+			cap = cap ? cap * 2 : 8;
+		}
+		(*out)[n++] = set;
+	}
+	return n;
+}
+
+/* --cpus N without --cpuset-cpus: ceil(N) CPUs, the least used by the other containers'
+ * cpusets, so that nproc, sched_getaffinity and every tool that sizes itself by them see
+ * the CPUs the quota pays for, and containers spread over the machine. Best effort: no
+ * cpuset hierarchy, or all CPUs wanted, leaves the cpuset alone (buf empty). */
+static void pick_cpuset(const struct pl_cgroup_root *root, unsigned want, char *buf, size_t size)
+{
+	bool v2 = pl_cgroup_root_is_v2(root);
+	int fd = v2 ? root->v2_fd : pl_cgroup_root_fd(root, PL_CTRL_CPUSET);
+	_cleanup_free_ struct pl_cpuset *siblings = NULL;
+	struct pl_cpuset allowed, chosen;
+	size_t n;
+
+	buf[0] = '\0';
+	if (fd < 0 || (v2 && !v2_available(fd, "cpuset")) || allowed_cpus(fd, v2, &allowed) < 0 ||
+	    want >= pl_cpuset_count(&allowed))
+		return;
+	n = sibling_cpusets(fd, &siblings);
+	pl_cpus_pick(&allowed, siblings, n, want, &chosen);
+	if (pl_cpuset_format(&chosen, buf, size) < 0)
+		buf[0] = '\0';
+}
+
+/* Containers starting at the same moment must not all pick the same least-used CPUs: the
+ * choice and the cpuset write it leads to happen under one lock. Best effort: -1 if the
+ * lock cannot be had, and the pick is then only racy, never wrong. */
+static int cpus_pick_lock(void)
+{
+	int fd;
+
+	if (mkdir(PL_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return -1;
+	fd = open(PL_RUN_DIR "/cpus.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int pl_cg_create(const struct pl_cgroup_root *root, const char *name, const struct pl_limits *limits,
 		 struct pl_cg_container *c, struct pl_err *e)
 {
+	struct pl_limits picked = *limits;
+	const struct pl_limits *l = &picked;
+	_cleanup_close_ int pick_lock = -1;
 	struct pl_err ignored;
+	char cpus[1024];
 	int r;
 
+	if (!limits->cpuset_cpus && limits->pick_cpus > 0) {
+		pick_lock = cpus_pick_lock();
+		pick_cpuset(root, limits->pick_cpus, cpus, sizeof(cpus));
+		if (cpus[0])
+			picked.cpuset_cpus = cpus;
+	}
 	cg_init(c);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	/* Pure v2, or a controller we need living on the v2 side of a hybrid layout. */

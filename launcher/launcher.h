@@ -13,6 +13,8 @@
 
 #include "proclens/cgroup.h"
 #include "proclens/cpuset.h"
+#include "proclens/host.h"
+#include "proclens/view.h"
 
 /* ---- errors (error.c) ---- */
 
@@ -54,6 +56,7 @@ struct pl_run_opts {
 	uint64_t cpu_quota_usec;    /* over cpu_period_usec */
 	uint64_t cpu_period_usec;
 	char *cpuset_cpus; /* normalised list, NULL when not given */
+	bool all_cpus;	   /* --all-cpus: --cpus limits the quota only, no cpuset is picked */
 	uint64_t pids_limit;
 
 	char *rootfs; /* NULL: the host's root */
@@ -107,6 +110,7 @@ struct pl_limits {
 	uint64_t cpu_quota_usec; /* PL_UNLIMITED: none */
 	uint64_t cpu_period_usec;
 	const char *cpuset_cpus; /* NULL: none */
+	unsigned pick_cpus;	 /* without cpuset_cpus: pin to this many CPUs, 0: all */
 	uint64_t pids_limit;	 /* PL_UNLIMITED: none */
 };
 
@@ -126,6 +130,10 @@ struct pl_cg_container {
  * pids always, for the views), write the limits. On failure nothing is left. */
 int pl_cg_create(const struct pl_cgroup_root *root, const char *name, const struct pl_limits *l,
 		 struct pl_cg_container *c, struct pl_err *e);
+/* Pure: choose `want` CPUs of `allowed`, those in the fewest of the siblings' sets, ties
+ * to the lowest number (for --cpus without --cpuset-cpus). */
+void pl_cpus_pick(const struct pl_cpuset *allowed, const struct pl_cpuset *siblings, size_t n_siblings,
+		  unsigned want, struct pl_cpuset *out);
 /* v2: an O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP), or -1. */
 int pl_cg_clone_fd(const struct pl_cg_container *c);
 /* Move pid into every created cgroup (when clone3 could not place it). */
@@ -165,11 +173,33 @@ struct pl_view_mount {
 #define PL_VIEW_DEFAULT_DIR "/var/lib/proclensfs"
 
 void pl_view_mount_init(struct pl_view_mount *v);
-/* Use --view DIR, or the daemon at the default mount point, or start a private one. */
-int pl_view_acquire(struct pl_view_mount *v, const char *view_dir, bool allow_other, struct pl_err *e);
+/* Use --view DIR, or the daemon at the default mount point, or start a private one
+ * mounted on /run/proclens/view.NAME (name: the container's, whose owner lock we hold). */
+int pl_view_acquire(struct pl_view_mount *v, const char *view_dir, const char *name, struct pl_err *e);
 void pl_view_release(struct pl_view_mount *v);
 /* Find a program next to /proc/self/exe, then in PATH. Returns a malloc'ed path. */
 char *pl_find_program(const char *name);
+
+/* ---- who owns a container name (owner.c) ---- */
+
+#define PL_RUN_DIR "/run/proclens"
+
+struct pl_owner {
+	int fd; /* the flock'ed /run/proclens/NAME.lock, or -1 */
+	char path[256];
+};
+
+void pl_owner_init(struct pl_owner *o);
+/* Lock NAME (waiting up to 2 s for the reaper of a finished container of that name), after
+ * removing what a dead owner of NAME left. */
+int pl_owner_acquire(const struct pl_cgroup_root *root, const char *name, struct pl_owner *o,
+		     struct pl_err *e);
+/* Remove the leftovers of every other name whose lock nobody holds. */
+void pl_owner_sweep(const struct pl_cgroup_root *root, const char *skip_name);
+/* Drop the lock; unlink_file once nothing of the container is left. */
+void pl_owner_release(struct pl_owner *o, bool unlink_file);
+/* /run/proclens/view.NAME, the private view's mount point. */
+void pl_view_dir_of(const char *name, char *buf, size_t size);
 
 /* ---- root filesystem (rootfs.c) ---- */
 
@@ -198,20 +228,35 @@ struct pl_sysinfo_source {
 	uint64_t swap_usage_bytes;
 	uint64_t start_ns, now_ns; /* CLOCK_BOOTTIME */
 	unsigned procs;		   /* 0: keep the host's */
+	bool has_loads;		   /* false: keep the host's */
+	uint64_t loads_fixed[3];   /* 1, 5, 15 min, PL_LOADAVG_FIXED_1 = 1.00 */
 };
 
 /* In the child, after no_new_privs: route sysinfo(2) to a listener; returns its fd. */
 int pl_sysinfo_filter_install(void);
 /* Pure: correct the host's sysinfo with the container's values. */
 void pl_sysinfo_adjust(struct sysinfo *si, const struct pl_sysinfo_source *src);
-/* In the parent: answer one pending sysinfo call. */
-int pl_sysinfo_serve_one(int notify_fd, const struct pl_cgroup *cg, uint64_t start_ns);
-
 struct pl_sysinfo_server {
 	int notify_fd; /* -1: none */
-	const struct pl_cgroup *cg;
 	uint64_t start_ns;
+	const struct pl_cgroup_root *root;
+	char cgroup_path[160]; /* "proclens/NAME" */
+	/* Opened on first use, not on the container's start path. */
+	bool ready;
+	bool cg_ok;
+	struct pl_cgroup cg;
+	bool host_ok;
+	struct pl_host host;
+	/* The container's load averages, sampled every 5 s like the daemon's, for the
+	 * loads[] of sysinfo (busybox uptime, top). */
+	struct pl_loadavg loadavg;
 };
+
+/* In the parent: answer one pending sysinfo call. */
+int pl_sysinfo_serve_one(struct pl_sysinfo_server *srv);
+/* Advance the load averages (every PL_LOADAVG_INTERVAL_NS). */
+void pl_sysinfo_sample(struct pl_sysinfo_server *srv);
+void pl_sysinfo_server_free(struct pl_sysinfo_server *srv);
 
 /* ---- processes (process.c) ---- */
 
@@ -235,8 +280,14 @@ void pl_tty_close(struct pl_tty *t);
 int pl_tty_attach(struct pl_tty *t, struct pl_err *e);
 
 /* In the parent: relay signals (and the terminal when tty != NULL) until `pid` exits;
- * returns its wait status. sigfd is a signalfd for the forwarded signals and SIGCHLD. */
-int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv);
+ * returns its wait status. sigfd is a signalfd for the forwarded signals and SIGCHLD.
+ * ns_init: pid is the init of a pid namespace of its own, which the kernel shields from
+ * signals it has no handler for. A second SIGINT/SIGTERM, or a first one the init cannot
+ * act on, kills the container (see process.c). */
+int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv, bool ns_init);
+/* Pure: would a signal sent to a namespace's init with this /proc/PID/status text be
+ * dropped (no handler, not blocked, not ignored)? */
+bool pl_init_drops_signal(const char *status_text, int sig);
 /* --init: fork the command, forward signals to it, reap everything, return its status. */
 int pl_init_run(char **argv, char **envp, int report_fd);
 /* exec the command; on failure report over report_fd and _exit. */
@@ -273,3 +324,9 @@ char **pl_container_env(const struct pl_run_opts *o, const char *hostname, const
 
 int pl_run(struct pl_run_opts *o);
 int pl_cmd_run(int argc, char **argv);
+
+/* ---- show, explain, stats (cmd_*.c, inspect.c; their internals in inspect.h) ---- */
+
+int pl_cmd_show(int argc, char **argv);
+int pl_cmd_explain(int argc, char **argv);
+int pl_cmd_stats(int argc, char **argv);

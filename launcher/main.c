@@ -14,7 +14,9 @@ struct subcommand {
 
 static const struct subcommand subcommands[] = {
     {"run", pl_cmd_run, "run a command in a container whose /proc tells the truth"},
-    /* show, explain, stats: next. */
+    {"show", pl_cmd_show, "print what a process or cgroup reads from a proclensfs file"},
+    {"explain", pl_cmd_explain, "each field of a proclensfs file with the cgroup files and rules behind it"},
+    {"stats", pl_cmd_stats, "live table of the containers: memory, CPU, pids, load"},
 };
 
 static void usage(FILE *f)

@@ -34,6 +34,7 @@ enum {
 	OPT_CAP_ADD,
 	OPT_CAP_DROP,
 	OPT_INIT,
+	OPT_ALL_CPUS,
 };
 
 static const struct option run_options[] = {
@@ -41,6 +42,7 @@ static const struct option run_options[] = {
     {"memory-swap", required_argument, NULL, OPT_MEMORY_SWAP},
     {"cpus", required_argument, NULL, OPT_CPUS},
     {"cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS},
+    {"all-cpus", no_argument, NULL, OPT_ALL_CPUS},
     {"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
     {"rootfs", required_argument, NULL, OPT_ROOTFS},
     {"overlay", optional_argument, NULL, OPT_OVERLAY},
@@ -73,7 +75,10 @@ void pl_run_usage(FILE *f)
 	      "Limits (cgroup v1 and v2):\n"
 	      "  -m, --memory SIZE        memory limit (K, M, G suffixes)\n"
 	      "      --memory-swap SIZE   memory + swap limit; -1: unlimited swap\n"
-	      "      --cpus FLOAT         CPU quota over a 100 ms period (1.5 = one and a half CPUs)\n"
+	      "      --cpus FLOAT         CPU quota over a 100 ms period (1.5 = one and a half CPUs),\n"
+	      "                           on ceil(FLOAT) CPUs: those least used by other containers\n"
+	      "      --all-cpus           with --cpus, keep every CPU (the quota alone limits; nproc\n"
+	      "                           then counts them all)\n"
 	      "      --cpuset-cpus LIST   CPUs the container may run on (\"0-2,4\")\n"
 	      "      --pids-limit N       maximum number of tasks\n"
 	      "Filesystem:\n"
@@ -290,6 +295,9 @@ static int parse_one(struct pl_run_opts *o, int c, const char *arg, struct pl_er
 		free(o->cpuset_cpus);
 		o->cpuset_cpus = strdup(buf);
 		return o->cpuset_cpus ? 0 : pl_errf(e, -ENOMEM, "--cpuset-cpus");
+	case OPT_ALL_CPUS:
+		o->all_cpus = true;
+		return 0;
 	case OPT_PIDS_LIMIT:
 		r = pl_parse_u64(arg, &o->pids_limit);
 		if (r < 0 || o->pids_limit == 0 || o->pids_limit > INT32_MAX)
@@ -399,6 +407,8 @@ static int check_combinations(struct pl_run_opts *o, struct pl_err *e)
 		return pl_usagef(e, "--memory-swap needs --memory");
 	if (o->overlay && !o->rootfs)
 		return pl_usagef(e, "--overlay needs --rootfs (the read-only layer)");
+	if (o->all_cpus && o->cpuset_cpus)
+		return pl_usagef(e, "--all-cpus and --cpuset-cpus contradict each other");
 	if (o->view_dir && o->no_view)
 		return pl_usagef(e, "--view and --no-view contradict each other");
 	return 0;

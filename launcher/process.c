@@ -178,9 +178,83 @@ static void drain(int master_fd)
 		;
 }
 
-int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv)
+bool pl_init_drops_signal(const char *status_text, int sig)
+{
+	static const char *const keys[] = {"SigBlk:", "SigIgn:", "SigCgt:"};
+	uint64_t bit = UINT64_C(1) << (sig - 1);
+
+	/* Blocked: queued for a signalfd or sigwait (our --init). Ignored: the command's own
+	 * choice, which it would make outside a container too. Caught: a handler runs. */
+	for (size_t i = 0; i < PL_ARRAY_SIZE(keys); i++) {
+		const char *line = strstr(status_text, keys[i]);
+		unsigned long long mask;
+		if (!line || sscanf(line + strlen(keys[i]), "%llx", &mask) != 1)
+			return false; /* cannot tell: leave it to a second signal */
+		if (mask & bit)
+			return false;
+	}
+	return true;
+}
+
+static bool init_drops(pid_t pid, int sig)
+{
+	char path[64], text[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	n = pl_read_file_at_buf(AT_FDCWD, path, text, sizeof(text));
+	return n > 0 && pl_init_drops_signal(text, sig);
+}
+
+/* Ctrl-C must always end a container. The init of a pid namespace gets only the signals it
+ * has a handler for (or blocks): `proclens run -- sleep 1000`, with sleep as pid 1, would
+ * shrug off every SIGINT and SIGTERM. So:
+ *  - a SIGINT or SIGTERM the init has no handler for (and does not block or ignore) kills the
+ *    container at once, as that signal would kill the command outside a container; run
+ *    exits 128+signal, like a shell would report it;
+ *  - a second SIGINT or SIGTERM, whatever the init does with signals, kills the container
+ *    with SIGKILL (exit 137): a command that handles the first one slowly or not at all
+ *    is ended by pressing Ctrl-C again. */
+struct interrupts {
+	unsigned count;
+	int forced_sig; /* the signal a shielded init would have died of, 0: none */
+};
+
+static void on_interrupt(pid_t pid, bool ns_init, int sig, struct interrupts *in)
+{
+	if (sig != SIGINT && sig != SIGTERM)
+		return;
+	if (++in->count >= 2) {
+		if (in->count == 2)
+			fprintf(stderr, "proclens: %s again: killing the container\n",
+				sig == SIGINT ? "interrupted" : "terminated");
+		kill(pid, SIGKILL);
+		in->forced_sig = 0;
+		return;
+	}
+	if (ns_init && init_drops(pid, sig)) {
+		kill(pid, SIGKILL);
+		in->forced_sig = sig;
+	}
+}
+
+/* Milliseconds until the next 5 s load sample, -1 without a sysinfo server. */
+static int sample_timeout_ms(const struct pl_sysinfo_server *srv)
+{
+	uint64_t now, elapsed, left;
+
+	if (!srv || srv->notify_fd < 0)
+		return -1;
+	now = pl_now_boottime_ns();
+	elapsed = now > srv->start_ns ? now - srv->start_ns : 0;
+	left = PL_LOADAVG_INTERVAL_NS - elapsed % PL_LOADAVG_INTERVAL_NS;
+	return (int)(left / 1000000) + 1;
+}
+
+int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv, bool ns_init)
 {
 	struct termios saved;
+	struct interrupts in = {0};
 	bool raw = false, stdin_open = tty != NULL, reaped = false;
 	int status = 0;
 
@@ -198,11 +272,16 @@ int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_ser
 		};
 		struct signalfd_siginfo si;
 		bool exited = false;
+		int n = poll(p, 4, sample_timeout_ms(srv));
 
-		if (poll(p, 4, -1) < 0) {
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		if (n == 0) {
+			pl_sysinfo_sample(srv);
+			continue;
 		}
 		if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (!pump(tty->master_fd, STDOUT_FILENO))
@@ -213,7 +292,7 @@ int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_ser
 				stdin_open = false;
 		}
 		if (p[3].revents & POLLIN)
-			pl_sysinfo_serve_one(srv->notify_fd, srv->cg, srv->start_ns);
+			pl_sysinfo_serve_one(srv);
 		else if (p[3].revents & (POLLHUP | POLLERR))
 			srv->notify_fd = -1; /* no process left under the filter: stop polling */
 		if (!(p[0].revents & POLLIN))
@@ -227,8 +306,10 @@ int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_ser
 			struct winsize ws;
 			if (tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
 				ioctl(tty->master_fd, TIOCSWINSZ, &ws);
-		} else if (tty || !from_terminal(&si)) {
-			kill(pid, (int)si.ssi_signo);
+		} else {
+			if (tty || !from_terminal(&si))
+				kill(pid, (int)si.ssi_signo);
+			on_interrupt(pid, ns_init, (int)si.ssi_signo, &in);
 		}
 		if (exited)
 			break;
@@ -240,5 +321,9 @@ int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_ser
 		drain(tty->master_fd);
 	if (raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	/* Killed for a signal it could not receive: report that signal, as a shell would
+	 * have seen the command die of it. */
+	if (in.forced_sig && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		status = in.forced_sig;
 	return status;
 }

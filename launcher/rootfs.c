@@ -159,22 +159,34 @@ static int ensure_path(const struct root *rt, const char *rel, bool file)
 	return 0;
 }
 
-/* mount(2) onto rel inside the root. */
+/* mount(2) onto an O_PATH fd of the target. */
+static int mount_on(int target_fd, const char *source, const char *type, unsigned long flags, const char *data)
+{
+	char target[64];
+
+	fd_path(target_fd, target, sizeof(target));
+	return mount(source, target, type, flags, data) < 0 ? -errno : 0;
+}
+
+/* mount(2) onto rel inside the root, creating the mount point when it is missing. One
+ * resolve when it exists, which is the common case on every start. */
 static int mount_in(const struct root *rt, const char *rel, const char *source, const char *type,
 		    unsigned long flags, const char *data, bool create_file, struct pl_err *e)
 {
-	_cleanup_close_ int fd = -1;
-	char target[64];
-	int r = ensure_path(rt, rel, create_file);
+	_cleanup_close_ int fd = resolve(rt, rel, 0);
+	int r;
 
-	if (r < 0)
-		return pl_errf(e, r, "cannot create the mount point /%s", rel);
-	fd = resolve(rt, rel, 0);
+	if (fd == -ENOENT) {
+		r = ensure_path(rt, rel, create_file);
+		if (r < 0)
+			return pl_errf(e, r, "cannot create the mount point /%s", rel);
+		fd = resolve(rt, rel, 0);
+	}
 	if (fd < 0)
 		return pl_errf(e, fd, "cannot open the mount point /%s", rel);
-	fd_path(fd, target, sizeof(target));
-	if (mount(source, target, type, flags, data) < 0)
-		return pl_errf(e, -errno, "cannot mount %s on /%s", type ? type : source, rel);
+	r = mount_on(fd, source, type, flags, data);
+	if (r < 0)
+		return pl_errf(e, r, "cannot mount %s on /%s", type ? type : source, rel);
 	return 0;
 }
 
@@ -251,8 +263,27 @@ static int prepare_rootfs(const struct pl_run_opts *o, struct pl_err *e)
 	return 0;
 }
 
+/* Mount on a directory made in the fresh /dev tmpfs: nothing to resolve, nothing there. */
+static int mount_in_dev(int dev, const char *name, const char *source, const char *type, unsigned long flags,
+			const char *data, struct pl_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (mkdirat(dev, name, 0755) < 0)
+		return pl_errf(e, -errno, "cannot create /dev/%s", name);
+	fd = openat(dev, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return pl_errf(e, -errno, "cannot open /dev/%s", name);
+	r = mount_on(fd, source, type, flags, data);
+	if (r < 0)
+		return pl_errf(e, r, "cannot mount %s on /dev/%s", type, name);
+	return 0;
+}
+
 static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err *e)
 {
+	_cleanup_close_ int dev = -1;
 	char rel[64];
 	int r;
 
@@ -260,7 +291,6 @@ static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err
 		     e);
 	if (r < 0)
 		return r;
-	_cleanup_close_ int dev = -1;
 	{
 		_cleanup_close_ int p = resolve(rt, "dev", O_DIRECTORY);
 		char path[64];
@@ -271,24 +301,26 @@ static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err
 		if (dev < 0)
 			return pl_errf(e, -errno, "cannot open /dev");
 	}
-	for (size_t i = 0; i < PL_ARRAY_SIZE(dev_nodes); i++) {
+	/* The modes as given, not as the umask would trim them. */
+	mode_t saved_umask = umask(0);
+	for (size_t i = 0; i < PL_ARRAY_SIZE(dev_nodes) && r >= 0; i++) {
 		const struct dev_node *n = &dev_nodes[i];
 		snprintf(rel, sizeof(rel), "dev/%s", n->name);
 		if (!rt->userns) {
 			if (mknodat(dev, n->name, S_IFCHR | n->mode, makedev(n->major, n->minor)) < 0)
-				return pl_errf(e, -errno, "cannot create /dev/%s", n->name);
-			fchmodat(dev, n->name, n->mode, 0); /* the umask took bits off */
+				r = pl_errf(e, -errno, "cannot create /dev/%s", n->name);
 		} else {
 			/* A user namespace may not mknod: borrow the host's nodes. */
 			char src[32];
 			snprintf(src, sizeof(src), "/dev/%s", n->name);
 			r = mount_in(rt, rel, src, NULL, MS_BIND, NULL, true, e);
-			if (r < 0)
-				return r;
 		}
 	}
-	r = mount_in(rt, "dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
-		     "newinstance,ptmxmode=0666,mode=0620", false, e);
+	umask(saved_umask);
+	if (r < 0)
+		return r;
+	r = mount_in_dev(dev, "pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620",
+			 e);
 	if (r < 0)
 		return r;
 	if (symlinkat("pts/ptmx", dev, "ptmx") < 0 || symlinkat("/proc/self/fd", dev, "fd") < 0 ||
@@ -296,11 +328,10 @@ static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err
 	    symlinkat("/proc/self/fd/1", dev, "stdout") < 0 ||
 	    symlinkat("/proc/self/fd/2", dev, "stderr") < 0)
 		return pl_errf(e, -errno, "cannot create the links in /dev");
-	r = mount_in(rt, "dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
-		     false, e);
+	r = mount_in_dev(dev, "shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", e);
 	if (r < 0)
 		return r;
-	r = mount_in(rt, "dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false, e);
+	r = mount_in_dev(dev, "mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e);
 	if (r < 0)
 		return r;
 	if (tty_slave)
@@ -345,16 +376,20 @@ static int bind_view(const struct root *rt, const struct pl_view_mount *v, struc
 	if (!v || !v->dir)
 		return 0;
 	for (size_t i = 0; i < v->n_proc_files; i++) {
-		_cleanup_close_ int exists = -1;
+		_cleanup_close_ int target = -1;
 		snprintf(rel, sizeof(rel), "proc/%s", v->proc_files[i]);
 		/* Only over files the kernel has: procfs takes no new names. */
-		exists = resolve(rt, rel, 0);
-		if (exists < 0)
+		target = resolve(rt, rel, 0);
+		if (target < 0)
 			continue;
 		snprintf(src, sizeof(src), "%s/proc/%s", v->dir, v->proc_files[i]);
-		r = mount_in(rt, rel, src, NULL, MS_BIND, NULL, false, e);
+		r = mount_on(target, src, NULL, MS_BIND, NULL);
+		/* The target exists (held open): ENOENT is the source, a file this daemon
+		 * does not serve (an older proclensfs than this launcher). */
+		if (r == -ENOENT)
+			continue;
 		if (r < 0)
-			return r;
+			return pl_errf(e, r, "cannot bind %s on /%s", src, rel);
 	}
 	if (v->has_sys_cpu) {
 		snprintf(src, sizeof(src), "%s/sys/devices/system/cpu", v->dir);
@@ -375,12 +410,11 @@ static int mask_paths(const struct root *rt, struct pl_err *e)
 		if (fd < 0 || fstat(fd, &st) < 0)
 			continue; /* absent on this kernel: nothing to hide */
 		if (S_ISDIR(st.st_mode))
-			r = mount_in(rt, masked_paths[i], "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=0555",
-				     false, e);
+			r = mount_on(fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=0555");
 		else
-			r = mount_in(rt, masked_paths[i], "/dev/null", NULL, MS_BIND, NULL, false, e);
+			r = mount_on(fd, "/dev/null", NULL, MS_BIND, NULL);
 		if (r < 0)
-			return r;
+			return pl_errf(e, r, "cannot mask /%s", masked_paths[i]);
 	}
 	for (size_t i = 0; i < PL_ARRAY_SIZE(readonly_paths); i++) {
 		_cleanup_close_ int fd = resolve(rt, readonly_paths[i], 0);

@@ -27,6 +27,7 @@ struct run_state {
 	struct pl_view_mount view;
 	struct pl_cgroup_root root;
 	bool root_open;
+	struct pl_owner owner;
 	struct pl_cg_container cg;
 	bool cg_made;
 	struct pl_tty tty;
@@ -34,11 +35,10 @@ struct run_state {
 	int sync_fd[2];
 	int sigfd;
 	int sysinfo_fd;		  /* the child's seccomp listener for sysinfo(2), or -1 */
-	struct pl_cgroup cg_read; /* the container's cgroup, for answering sysinfo */
-	bool cg_read_ok;
 	uint64_t start_ns;
 	sigset_t blocked, saved_mask;
 	pid_t child;
+	bool reap_async; /* the command ran: the cgroups go in a reaper (reap) */
 };
 
 static void run_state_init(struct run_state *st, struct pl_run_opts *o)
@@ -51,11 +51,47 @@ static void run_state_init(struct run_state *st, struct pl_run_opts *o)
 	st->sysinfo_fd = -1;
 	st->child = -1;
 	st->tty.master_fd = st->tty.slave_fd = -1;
+	pl_owner_init(&st->owner);
 }
 
 static void print_err(const struct pl_err *e)
 {
 	fprintf(stderr, "proclens: %s\n", e->msg);
+}
+
+/* The command has exited and its status is known: remove the cgroups in a short-lived
+ * child, so `run` returns without waiting for four rmdirs (and, if a process escaped the
+ * pid namespace, for it to be killed). The reaper inherits the owner lock and unlinks the
+ * lock file last; if it dies half way, the next `run` finds the lock free and finishes
+ * (owner.c). Its own session: a Ctrl-C meant for the next command must not stop it. 0 in
+ * the parent once the reaper runs, -errno when it could not be started (the caller then
+ * removes the cgroups itself). */
+static int reap(struct run_state *st)
+{
+	struct pl_err e = {0};
+	pid_t pid;
+	int null_fd, r;
+
+	if (st->child > 0 || !st->reap_async)
+		return -EAGAIN;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		return 0;
+	setsid();
+	/* stdout may be a pipe someone reads to its end ($(proclens run ...)): let go of
+	 * it. stderr stays for the one line a failure deserves. */
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd >= 0) {
+		dup2(null_fd, STDIN_FILENO);
+		dup2(null_fd, STDOUT_FILENO);
+	}
+	r = pl_cg_remove(&st->cg, &e);
+	if (r < 0)
+		print_err(&e);
+	pl_owner_release(&st->owner, r >= 0);
+	_exit(r < 0 ? 1 : 0);
 }
 
 static void run_state_cleanup(struct run_state *st)
@@ -72,13 +108,20 @@ static void run_state_cleanup(struct run_state *st)
 	}
 	if (st->sysinfo_fd >= 0)
 		close(st->sysinfo_fd);
-	if (st->cg_read_ok)
-		pl_cgroup_free(&st->cg_read);
+	/* The view first: its private mount point is named after the container, and must be
+	 * gone before the lock that guards the name is. */
+	pl_view_release(&st->view);
+	if (st->cg_made && reap(st) == 0) {
+		/* The reaper removes the cgroups and then the lock file. */
+		st->cg_made = false;
+		pl_owner_release(&st->owner, false);
+	}
 	if (st->cg_made && pl_cg_remove(&st->cg, &e) < 0)
 		print_err(&e);
+	/* Keep the lock file while a cgroup is left: the next run removes it then. */
+	pl_owner_release(&st->owner, !st->cg_made || st->cg.n == 0);
 	if (st->root_open)
 		pl_cgroup_root_close(&st->root);
-	pl_view_release(&st->view);
 	if (st->tty_open)
 		pl_tty_close(&st->tty);
 	for (int i = 0; i < 2; i++)
@@ -144,6 +187,10 @@ static int prepare(struct run_state *st, struct pl_err *e)
 	    .cpuset_cpus = o->cpuset_cpus,
 	    .pids_limit = o->pids_limit,
 	};
+
+	/* --cpus 1.5: two CPUs, so nproc agrees with the views' ceil(quota/period). */
+	if (o->cpu_quota_usec != PL_UNLIMITED && !o->cpuset_cpus && !o->all_cpus)
+		limits.pick_cpus = (unsigned)((o->cpu_quota_usec + o->cpu_period_usec - 1) / o->cpu_period_usec);
 	int r;
 
 	if (o->name)
@@ -156,15 +203,19 @@ static int prepare(struct run_state *st, struct pl_err *e)
 	r = block_signals(st, e);
 	if (r < 0)
 		return r;
-	if (!o->no_view) {
-		r = pl_view_acquire(&st->view, o->view_dir, o->userns, e);
-		if (r < 0)
-			return r;
-	}
 	r = pl_cgroup_root_detect(&st->root);
 	if (r < 0)
 		return pl_errf(e, r, "cannot find the cgroup hierarchies in /proc/self/mountinfo");
 	st->root_open = true;
+	r = pl_owner_acquire(&st->root, st->name, &st->owner, e);
+	if (r < 0)
+		return r;
+	pl_owner_sweep(&st->root, st->name);
+	if (!o->no_view) {
+		r = pl_view_acquire(&st->view, o->view_dir, st->name, e);
+		if (r < 0)
+			return r;
+	}
 	r = pl_cg_create(&st->root, st->name, &limits, &st->cg, e);
 	if (r < 0)
 		return r;
@@ -325,17 +376,15 @@ int pl_run(struct pl_run_opts *o)
 	} else if (r > 0) {
 		exit_code = r;
 	} else {
-		struct pl_sysinfo_server srv = {.notify_fd = st.sysinfo_fd, .start_ns = st.start_ns};
-		char path[160];
-		snprintf(path, sizeof(path), "proclens/%s", st.name);
-		if (st.sysinfo_fd >= 0 && pl_cgroup_from_path(&st.root, path, &st.cg_read) >= 0) {
-			st.cg_read_ok = true;
-			srv.cg = &st.cg_read;
-		}
-		status = pl_supervise(st.child, st.sigfd, st.tty_open ? &st.tty : NULL, &srv);
+		struct pl_sysinfo_server srv = {
+		    .notify_fd = st.sysinfo_fd, .start_ns = st.start_ns, .root = &st.root};
+		snprintf(srv.cgroup_path, sizeof(srv.cgroup_path), "proclens/%s", st.name);
+		status = pl_supervise(st.child, st.sigfd, st.tty_open ? &st.tty : NULL, &srv, !o->share_pid);
+		pl_sysinfo_server_free(&srv);
 		st.child = -1;
 		exit_code = pl_exit_status(status);
 		report_oom(&st);
+		st.reap_async = true;
 	}
 	run_state_cleanup(&st);
 	return exit_code;

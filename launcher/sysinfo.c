@@ -75,14 +75,52 @@ void pl_sysinfo_adjust(struct sysinfo *si, const struct pl_sysinfo_source *src)
 	}
 	if (src->procs > 0)
 		si->procs = src->procs;
+	/* sysinfo's loads are fixed point with 16 fraction bits (SI_LOAD_SHIFT). */
+	if (src->has_loads)
+		for (int i = 0; i < 3; i++)
+			si->loads[i] = (unsigned long)(src->loads_fixed[i] << (16 - PL_LOADAVG_FSHIFT));
 }
 
-int pl_sysinfo_serve_one(int notify_fd, const struct pl_cgroup *cg, uint64_t start_ns)
+static void server_ready(struct pl_sysinfo_server *srv)
 {
+	if (srv->ready)
+		return;
+	srv->ready = true;
+	srv->cg_ok = srv->root && pl_cgroup_from_path(srv->root, srv->cgroup_path, &srv->cg) >= 0;
+	srv->host_ok = pl_host_open(&srv->host, "/proc", "/sys") >= 0;
+}
+
+void pl_sysinfo_sample(struct pl_sysinfo_server *srv)
+{
+	struct pl_source src;
+
+	server_ready(srv);
+	if (!srv->cg_ok || !srv->host_ok)
+		return;
+	memset(&src, 0, sizeof(src));
+	src.host = &srv->host;
+	src.cg = &srv->cg;
+	src.now_ns = pl_now_boottime_ns();
+	pl_loadavg_sample(&src, &srv->loadavg);
+}
+
+void pl_sysinfo_server_free(struct pl_sysinfo_server *srv)
+{
+	if (srv->cg_ok)
+		pl_cgroup_free(&srv->cg);
+	if (srv->host_ok)
+		pl_host_close(&srv->host);
+	srv->cg_ok = srv->host_ok = srv->ready = false;
+}
+
+int pl_sysinfo_serve_one(struct pl_sysinfo_server *srv)
+{
+	int notify_fd = srv->notify_fd;
+	const struct pl_cgroup *cg;
 	struct seccomp_notif req;
 	struct seccomp_notif_resp resp;
 	struct pl_sysinfo_source src = {
-	    .memory_limit_bytes = PL_UNLIMITED, .swap_limit_bytes = PL_UNLIMITED, .start_ns = start_ns};
+	    .memory_limit_bytes = PL_UNLIMITED, .swap_limit_bytes = PL_UNLIMITED, .start_ns = srv->start_ns};
 	struct pl_memory mem;
 	struct sysinfo si;
 	struct iovec local, remote;
@@ -93,6 +131,13 @@ int pl_sysinfo_serve_one(int notify_fd, const struct pl_cgroup *cg, uint64_t sta
 		return -errno; /* ENOENT: the caller died meanwhile */
 	memset(&resp, 0, sizeof(resp));
 	resp.id = req.id;
+	/* Catch the averages up to now (whole 5 s intervals only, as the daemon does). */
+	pl_sysinfo_sample(srv);
+	cg = srv->cg_ok ? &srv->cg : NULL;
+	if (cg && srv->loadavg.sampled) {
+		src.has_loads = true;
+		memcpy(src.loads_fixed, srv->loadavg.avg_fixed, sizeof(src.loads_fixed));
+	}
 	if (sysinfo(&si) < 0) {
 		resp.error = -errno;
 	} else {

@@ -2,7 +2,6 @@
 /* The view: which proclensfs mount serves this container (--view DIR, the daemon at the
  * default mount point, or a private one started for the container's lifetime), and which
  * of its files get bound over /proc and /sys inside. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,12 +22,12 @@
 #include "launcher.h"
 #include "proclens/cleanup.h"
 #include "proclens/util.h"
+#include "proclens/view.h"
 
 #ifndef FUSE_SUPER_MAGIC
 #define FUSE_SUPER_MAGIC 0x65735546
 #endif
 
-#define PL_VIEW_RUN_DIR "/run/proclens"
 #define PL_VIEW_STOP_TIMEOUT_MS 3000
 
 void pl_view_mount_init(struct pl_view_mount *v)
@@ -93,33 +92,26 @@ static int view_live(const char *dir)
 	return 0;
 }
 
+/* The files to bind over /proc come from the daemon's own table (lib/view.c), not from a
+ * readdir of the mount: a readdir is four FUSE round trips on every container start, each
+ * waiting for a daemon thread to be scheduled. A file this table names that an older
+ * daemon does not serve is skipped at bind time (the bind's source is missing). */
 static int scan(struct pl_view_mount *v, struct pl_err *e)
 {
 	char path[PATH_MAX];
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/proc", v->dir);
-	d = opendir(path);
-	if (!d)
-		return pl_errf(e, -errno, "cannot list the view %s", path);
-	while ((de = readdir(d))) {
-		char **grown;
-		if (de->d_name[0] == '.')
+	v->proc_files = calloc(pl_views_count, sizeof(char *));
+	if (!v->proc_files)
+		return pl_errf(e, -ENOMEM, "view");
+	for (size_t i = 0; i < pl_views_count; i++) {
+		const char *name = pl_views[i].path + strlen("proc/");
+		/* Regular files directly under proc/: procfs takes no new names, so a directory
+		 * of the view (proc/pressure) has nothing to land on. */
+		if (strncmp(pl_views[i].path, "proc/", 5) != 0 || strchr(name, '/') ||
+		    !S_ISREG(pl_views[i].mode))
 			continue;
-		if (de->d_type == DT_UNKNOWN) {
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISREG(st.st_mode))
-				continue;
-		} else if (de->d_type != DT_REG) {
-			continue;
-		}
-		grown = realloc(v->proc_files, (v->n_proc_files + 1) * sizeof(char *));
-		if (!grown)
-			return pl_errf(e, -ENOMEM, "view");
-		v->proc_files = grown;
-		v->proc_files[v->n_proc_files] = strdup(de->d_name);
+		v->proc_files[v->n_proc_files] = strdup(name);
 		if (!v->proc_files[v->n_proc_files])
 			return pl_errf(e, -ENOMEM, "view");
 		v->n_proc_files++;
@@ -138,10 +130,10 @@ static void sleep_us(unsigned us)
 /* Our own proclensfs, in the foreground as our child: it gets SIGTERM (and unmounts) when we
  * die, even by SIGKILL, and its own session so a Ctrl-C meant for the container does not
  * take the view away. */
-static int start_private(struct pl_view_mount *v, struct pl_err *e)
+static int start_private(struct pl_view_mount *v, const char *name, struct pl_err *e)
 {
 	_cleanup_free_ char *prog = pl_find_program("proclensfs");
-	char dir[] = PL_VIEW_RUN_DIR "/view.XXXXXX";
+	char dir[PATH_MAX];
 	uint64_t deadline;
 	unsigned pause_us = 200;
 	int status;
@@ -151,10 +143,11 @@ static int start_private(struct pl_view_mount *v, struct pl_err *e)
 		return pl_usagef(
 		    e, "no proclensfs next to proclens or in PATH, and none mounted at " PL_VIEW_DEFAULT_DIR
 		       " (use --view DIR or --no-view)");
-	if (mkdir(PL_VIEW_RUN_DIR, 0755) < 0 && errno != EEXIST)
-		return pl_errf(e, -errno, "cannot create %s", PL_VIEW_RUN_DIR);
-	if (!mkdtemp(dir))
-		return pl_errf(e, -errno, "cannot create a mount point in %s", PL_VIEW_RUN_DIR);
+	/* Named after the container, whose lock we hold: a run that finds the lock free can
+	 * tell this directory was left by a dead owner and remove it (owner.c). */
+	pl_view_dir_of(name, dir, sizeof(dir));
+	if (mkdir(dir, 0755) < 0)
+		return pl_errf(e, -errno, "cannot create the mount point %s", dir);
 	v->dir = strdup(dir);
 	v->private_daemon = true;
 	if (!v->dir)
@@ -204,11 +197,10 @@ static int start_private(struct pl_view_mount *v, struct pl_err *e)
 	return 0;
 }
 
-int pl_view_acquire(struct pl_view_mount *v, const char *view_dir, bool allow_other, struct pl_err *e)
+int pl_view_acquire(struct pl_view_mount *v, const char *view_dir, const char *name, struct pl_err *e)
 {
 	int r;
 
-	(void)allow_other; /* proclensfs always mounts with allow_other */
 	if (view_dir) {
 		r = view_live(view_dir);
 		if (r < 0)
@@ -221,7 +213,7 @@ int pl_view_acquire(struct pl_view_mount *v, const char *view_dir, bool allow_ot
 		if (!v->dir)
 			return pl_errf(e, -ENOMEM, "view");
 	} else {
-		r = start_private(v, e);
+		r = start_private(v, name, e);
 		if (r < 0)
 			return r;
 	}

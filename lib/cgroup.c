@@ -13,10 +13,13 @@
 
 #include "proclens/cgroup.h"
 #include "proclens/cleanup.h"
+#include "proclens/trace.h"
 #include "proclens/util.h"
 
 /* One cgroup of one hierarchy, and while walking towards the root, the current level. */
 struct level {
+	const struct pl_cgroup *cg; /* for explain's trace */
+	enum pl_controller ctrl;
 	int fd; /* hierarchy dirfd */
 	bool v2;
 	bool self;  /* still at the cgroup itself, not an ancestor */
@@ -31,10 +34,15 @@ static int level_open(const struct pl_cgroup *cg, enum pl_controller c, struct l
 
 	if (!cg || !cg->root || (unsigned)c >= PL_CTRL_COUNT)
 		return -EINVAL;
+	lv->cg = cg;
+	lv->ctrl = c;
 	lv->fd = pl_cgroup_root_fd(cg->root, c);
 	p = cg->path[c];
-	if (lv->fd < 0 || !p)
+	if (lv->fd < 0 || !p) {
+		/* explain names the controller the cgroup lacks. */
+		pl_trace_cgroup_read(cg, c, "", 0, false, "", NULL, pl_controller_name(c), NULL, -ENOENT);
 		return -ENOENT;
+	}
 	len = strlen(p);
 	if (len >= sizeof(lv->path))
 		return -ENAMETOOLONG;
@@ -67,6 +75,49 @@ static int level_rel(const struct level *lv, const char *file, char *rel, size_t
 	else
 		n = snprintf(rel, size, "%.*s/%s", (int)lv->len, lv->path, file);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* explain: what each control file stands for; v1 and v2 names of one quantity share it. */
+static const struct {
+	const char *file, *quantity;
+} file_quantities[] = {
+    {"memory.max", "memory limit"},
+    {"memory.limit_in_bytes", "memory limit"},
+    {"memory.current", "memory usage"},
+    {"memory.usage_in_bytes", "memory usage"},
+    {"memory.swap.max", "swap limit"},
+    {"memory.memsw.limit_in_bytes", "memory+swap limit"},
+    {"memory.swap.current", "swap usage"},
+    {"memory.memsw.usage_in_bytes", "memory+swap usage"},
+    {"cpu.max", "cpu quota"},
+    {"cpu.cfs_quota_us", "cpu quota"},
+    {"cpu.cfs_period_us", "cpu quota"},
+    {"cpuset.cpus.effective", "cpuset"},
+    {"cpuset.effective_cpus", "cpuset"},
+    {"cpuset.cpus", "cpuset"},
+    {"cpu.stat", "cpu usage"},
+    {"cpuacct.stat", "cpu usage"},
+    {"cpuacct.usage_user", "cpu usage"},
+    {"cpuacct.usage_sys", "cpu usage"},
+    {"cpuacct.usage_all", "cpu usage"},
+    {"cpuacct.usage_percpu_user", "cpu usage"},
+    {"cpuacct.usage_percpu_sys", "cpu usage"},
+    {"pids.current", "pids"},
+    {"pids.max", "pids limit"},
+};
+
+/* Record a read for explain (nothing when not tracing); returns the trace mark after it. */
+static size_t trace_read(const struct level *lv, const char *file, const char *key, const char *quantity,
+			 const char *raw, int err)
+{
+	if (!pl_tracing())
+		return 0;
+	for (size_t i = 0; !quantity && i < PL_ARRAY_SIZE(file_quantities); i++)
+		if (strcmp(file_quantities[i].file, file) == 0)
+			quantity = file_quantities[i].quantity;
+	pl_trace_cgroup_read(lv->cg, lv->ctrl, lv->path, lv->len, !lv->self, file, key,
+			     quantity ? quantity : file, raw, err);
+	return pl_trace_mark();
 }
 
 static ssize_t level_read(const struct level *lv, const char *file, char *buf, size_t size)
@@ -103,11 +154,15 @@ static int level_read_value(const struct level *lv, const char *file, bool as_li
 	int k;
 
 	if (n == -EFBIG)
-		return -EINVAL;
-	if (n < 0)
+		n = -EINVAL;
+	if (n < 0) {
+		trace_read(lv, file, NULL, NULL, NULL, (int)n);
 		return (int)n;
+	}
 	k = as_limit ? pl_parse_limit(buf, out) : pl_parse_u64(buf, out);
-	return k == -ERANGE ? -EINVAL : k;
+	k = k == -ERANGE ? -EINVAL : k;
+	trace_read(lv, file, NULL, NULL, buf, k < 0 ? k : 0);
+	return k;
 }
 
 /* Tightest limit in `file` from the cgroup up to the hierarchy root. A level without the
@@ -124,6 +179,7 @@ static int walk_min_limit(const struct pl_cgroup *cg, enum pl_controller c, cons
 	if (k < 0)
 		return k;
 	do {
+		size_t mark = pl_trace_mark();
 		uint64_t v;
 
 		k = level_read_value(&lv, file, true, &v);
@@ -131,6 +187,8 @@ static int walk_min_limit(const struct pl_cgroup *cg, enum pl_controller c, cons
 			continue;
 		if (k < 0)
 			return k;
+		if (v < tightest)
+			pl_trace_effective(mark, pl_trace_mark());
 		tightest = PL_MIN(tightest, v);
 	} while (level_up(&lv));
 	*out = tightest;
@@ -250,6 +308,30 @@ static int parse_memstat(const char *text, const struct stat_key *keys, size_t n
 	return any ? 0 : -EINVAL;
 }
 
+/* explain: every key used, under the v2 name of what it counts ("memory.stat file" for v1's
+ * total_cache), so a view's rule names one quantity on both versions. */
+static void trace_memstat(const struct level *lv, const char *text, const struct stat_key *keys, size_t nkeys,
+			  int parse_err)
+{
+	if (parse_err < 0) {
+		trace_read(lv, "memory.stat", NULL, "memory.stat", NULL, parse_err);
+		return;
+	}
+	for (size_t i = 0; i < nkeys; i++) {
+		char quantity[64], raw[32];
+		uint64_t v;
+
+		if (pl_kv_get_u64(text, keys[i].key, &v) < 0)
+			continue;
+		snprintf(quantity, sizeof(quantity), "swap usage");
+		for (size_t j = 0; j < PL_ARRAY_SIZE(v2_stat_keys); j++)
+			if (v2_stat_keys[j].offset == keys[i].offset)
+				snprintf(quantity, sizeof(quantity), "memory.stat %s", v2_stat_keys[j].key);
+		snprintf(raw, sizeof(raw), "%llu", (unsigned long long)v);
+		trace_read(lv, "memory.stat", keys[i].key, quantity, raw, 0);
+	}
+}
+
 static int read_memstat(const struct pl_cgroup *cg, const struct stat_key *keys, size_t nkeys,
 			struct pl_memory *m)
 {
@@ -261,9 +343,14 @@ static int read_memstat(const struct pl_cgroup *cg, const struct stat_key *keys,
 	if (k < 0)
 		return k;
 	n = level_read_alloc(&lv, "memory.stat", &text);
-	if (n < 0)
+	if (n < 0) {
+		trace_read(&lv, "memory.stat", NULL, NULL, NULL, (int)n);
 		return (int)n;
-	return parse_memstat(text, keys, nkeys, m);
+	}
+	k = parse_memstat(text, keys, nkeys, m);
+	if (pl_tracing())
+		trace_memstat(&lv, text, keys, nkeys, k);
+	return k;
 }
 
 static int memory_v2(const struct pl_cgroup *cg, struct level *self, struct pl_memory *m)
@@ -286,6 +373,23 @@ static int memory_v2(const struct pl_cgroup *cg, struct level *self, struct pl_m
 	return k;
 }
 
+/* explain: a v1 value computed from two files, recorded as what took effect. */
+static void trace_derived(const struct pl_cgroup *cg, const char *quantity, const char *how, uint64_t value)
+{
+	struct level lv;
+	char raw[32];
+
+	if (level_open(cg, PL_CTRL_MEMORY, &lv) < 0)
+		return;
+	if (value == PL_UNLIMITED)
+		snprintf(raw, sizeof(raw), "max");
+	else
+		snprintf(raw, sizeof(raw), "%llu", (unsigned long long)value);
+	size_t mark = pl_trace_mark();
+	size_t end = trace_read(&lv, how, NULL, quantity, raw, 0);
+	pl_trace_effective(mark, end);
+}
+
 static int memory_v1_swap(const struct pl_cgroup *cg, struct pl_memory *m)
 {
 	uint64_t memsw_limit, memsw_usage;
@@ -302,6 +406,8 @@ static int memory_v1_swap(const struct pl_cgroup *cg, struct pl_memory *m)
 		m->swap_limit_bytes = 0;
 	else
 		m->swap_limit_bytes = memsw_limit - m->limit_bytes;
+	if (pl_tracing())
+		trace_derived(cg, "swap limit", "memory+swap limit - memory limit", m->swap_limit_bytes);
 	/* total_swap (from memory.stat) is one consistent snapshot; subtracting two files read
 	 * at different moments is the fallback for kernels without it. */
 	if (m->swap_usage_bytes != PL_ABSENT)
@@ -310,6 +416,8 @@ static int memory_v1_swap(const struct pl_cgroup *cg, struct pl_memory *m)
 	if (k < 0)
 		return k;
 	m->swap_usage_bytes = memsw_usage > m->usage_bytes ? memsw_usage - m->usage_bytes : 0;
+	if (pl_tracing())
+		trace_derived(cg, "swap usage", "memory+swap usage - memory usage", m->swap_usage_bytes);
 	return 0;
 }
 
@@ -398,6 +506,7 @@ static int level_cpu_bandwidth(const struct level *lv, uint64_t *quota, uint64_t
 	} else {
 		n = level_read(lv, "cpu.max", buf, sizeof(buf));
 		k = n == -EFBIG ? -EINVAL : n < 0 ? (int)n : parse_cpu_max(buf, quota, period);
+		trace_read(lv, "cpu.max", NULL, NULL, n >= 0 ? buf : NULL, k < 0 ? k : 0);
 	}
 	if (k >= 0 && *period == 0)
 		k = -EINVAL;
@@ -418,6 +527,7 @@ static int cpu_bandwidth(const struct pl_cgroup *cg, struct pl_cpu_limits *l)
 	if (k < 0)
 		return k;
 	do {
+		size_t mark = pl_trace_mark();
 		uint64_t quota, period;
 
 		k = level_cpu_bandwidth(&lv, &quota, &period);
@@ -434,6 +544,7 @@ static int cpu_bandwidth(const struct pl_cgroup *cg, struct pl_cpu_limits *l)
 		    ratio_less(quota, period, l->quota_usec, l->period_usec)) {
 			l->quota_usec = quota;
 			l->period_usec = period;
+			pl_trace_effective(mark, pl_trace_mark());
 		}
 	} while (level_up(&lv));
 	return 0;
@@ -458,17 +569,20 @@ static int cpu_cpuset(const struct pl_cgroup *cg, struct pl_cpu_limits *l)
 
 		for (size_t i = 0; i < nfiles; i++) {
 			_cleanup_free_ char *text = NULL;
+			size_t mark = pl_trace_mark();
 			ssize_t n = level_read_alloc(&lv, files[i], &text);
 
+			k = n < 0 ? (int)n : pl_cpuset_parse(text, &l->cpus);
+			trace_read(&lv, files[i], NULL, NULL, n >= 0 ? text : NULL, k < 0 ? k : 0);
 			if (n == -ENOENT)
 				continue; /* old v1 kernels have no effective_cpus */
 			if (n < 0)
 				return (int)n;
-			k = pl_cpuset_parse(text, &l->cpus);
 			if (k < 0)
 				return -EINVAL;
 			if (pl_cpuset_count(&l->cpus) > 0) {
 				l->has_cpuset = true;
+				pl_trace_effective(mark, pl_trace_mark());
 				return 0;
 			}
 			saw_empty = true;
@@ -536,6 +650,7 @@ static int cpu_usage_v1(const struct level *lv, uint64_t *user_ns, uint64_t *sys
 		return k;
 	/* Kernels before 4.7 have only cpuacct.stat, in USER_HZ ticks. */
 	n = level_read_alloc(lv, "cpuacct.stat", &text);
+	trace_read(lv, "cpuacct.stat", NULL, NULL, text, n < 0 ? (int)n : 0);
 	if (n < 0)
 		return (int)n;
 	k = kv_required(text, "user", &user_ticks);
@@ -555,6 +670,7 @@ static int cpu_usage_v2(const struct level *lv, uint64_t *user_ns, uint64_t *sys
 	ssize_t n = level_read_alloc(lv, "cpu.stat", &text);
 	int k;
 
+	trace_read(lv, "cpu.stat", NULL, NULL, text, n < 0 ? (int)n : 0);
 	if (n < 0)
 		return (int)n;
 	k = kv_required(text, "user_usec", &user_usec);
@@ -671,8 +787,11 @@ static int percpu_v1_split(const struct level *lv, uint64_t *user_ns, uint64_t *
 	int k;
 
 	n = level_read_alloc(lv, "cpuacct.usage_percpu_user", &user_text);
-	if (n >= 0)
+	trace_read(lv, "cpuacct.usage_percpu_user", NULL, NULL, user_text, n < 0 ? (int)n : 0);
+	if (n >= 0) {
 		n = level_read_alloc(lv, "cpuacct.usage_percpu_sys", &sys_text);
+		trace_read(lv, "cpuacct.usage_percpu_sys", NULL, NULL, sys_text, n < 0 ? (int)n : 0);
+	}
 	if (n < 0)
 		return (int)n;
 	k = parse_percpu_list(user_text, user_ns, ncpu);
@@ -697,6 +816,8 @@ int pl_cgroup_cpu_usage_percpu(const struct pl_cgroup *cg, uint64_t *user_ns, ui
 	if (lv.v2)
 		return -EOPNOTSUPP;
 	n = level_read_alloc(&lv, "cpuacct.usage_all", &text);
+	if (n != -ENOENT) /* its absence is not a failure: the split files follow */
+		trace_read(&lv, "cpuacct.usage_all", NULL, NULL, text, n < 0 ? (int)n : 0);
 	if (n == -ENOENT)
 		k = percpu_v1_split(&lv, user_ns, system_ns, ncpu);
 	else

@@ -10,6 +10,7 @@
 
 #include "proclens/cgroup.h"
 #include "proclens/cleanup.h"
+#include "proclens/trace.h"
 #include "proclens/util.h"
 
 static const char *skip_prefix(const char *p, const char *prefix)
@@ -74,7 +75,7 @@ int pl_pressure_validate(const char *text)
 ssize_t pl_cgroup_pressure(const struct pl_cgroup *cg, const char *resource, char **text)
 {
 	_cleanup_free_ char *buf = NULL;
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], file[64];
 	const char *path;
 	ssize_t n;
 	int len;
@@ -83,16 +84,27 @@ ssize_t pl_cgroup_pressure(const struct pl_cgroup *cg, const char *resource, cha
 	if (!cg || !cg->root || !resource || !*resource || strchr(resource, '/'))
 		return -EINVAL;
 	path = cg->v2_path;
-	if (cg->root->v2_fd < 0 || !path)
+	snprintf(file, sizeof(file), "%s.pressure", resource);
+	if (cg->root->v2_fd < 0 || !path) {
+		pl_trace_cgroup_read(cg, PL_CTRL_COUNT, "", 0, false, file, NULL, "pressure",
+				     "no cgroup v2 hierarchy or no place in it: PSI is kept per v2 cgroup",
+				     -ENOENT);
 		return -ENOENT;
+	}
 	/* The v2 root's files describe the whole machine. On a hybrid layout a container that
 	 * lives in v1 cgroups only is still at the v2 root: showing that would leak the host. */
-	if (!*path && strcmp(cg->root->v2_mount_root ? cg->root->v2_mount_root : "/", "/") == 0)
+	if (!*path && strcmp(cg->root->v2_mount_root ? cg->root->v2_mount_root : "/", "/") == 0) {
+		pl_trace_cgroup_read(
+		    cg, PL_CTRL_COUNT, "", 0, false, file, NULL, "pressure",
+		    "the cgroup is the root of the v2 hierarchy, whose pressure is the machine's", -ENOENT);
 		return -ENOENT;
+	}
 	len = snprintf(rel, sizeof(rel), "%s%s%s.pressure", path, *path ? "/" : "", resource);
 	if (len < 0 || (size_t)len >= sizeof(rel))
 		return -ENAMETOOLONG;
 	n = pl_read_file_at(cg->root->v2_fd, rel, &buf);
+	pl_trace_cgroup_read(cg, PL_CTRL_COUNT, path, strlen(path), false, file, NULL, "pressure",
+			     n >= 0 ? buf : NULL, n < 0 ? (int)n : pl_pressure_validate(buf));
 	if (n < 0)
 		return n;
 	if (pl_pressure_validate(buf) < 0)

@@ -3,7 +3,6 @@
  * (/proc/PID/cgroup, explicit paths). Reading control files is lib/cgroup.c. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,81 +165,141 @@ static bool skippable_open_error(int r)
 	return r == -ENOENT || r == -EACCES || r == -EPERM || r == -ENOTDIR;
 }
 
-static int take_v1_mount(struct pl_cgroup_root *r, struct libmnt_fs *fs, int base_fd)
+static int take_v1_mount(struct pl_cgroup_root *r, const struct pl_mountinfo_entry *m, int base_fd)
 {
-	const char *opts = mnt_fs_get_fs_options(fs);
 	_cleanup_close_ int fd = -1;
 
 	for (int c = 0; c < PL_CTRL_COUNT; c++) {
 		int k;
 
 		/* First mount wins: a hierarchy can be bind-mounted again elsewhere. */
-		if (r->v1_fd[c] >= 0 || !list_has(opts, v1_names[c], ','))
+		if (r->v1_fd[c] >= 0 || !list_has(m->super_options, v1_names[c], ','))
 			continue;
 		if (fd < 0) {
-			fd = open_mount_dir(base_fd, mnt_fs_get_target(fs));
+			fd = open_mount_dir(base_fd, m->target);
 			if (fd < 0)
 				return skippable_open_error(fd) ? 0 : fd;
 		}
-		k = set_v1(r, c, fd, mnt_fs_get_root(fs));
+		k = set_v1(r, c, fd, m->root);
 		if (k < 0)
 			return k;
 	}
 	return 0;
 }
 
-static int take_v2_mount(struct pl_cgroup_root *r, struct libmnt_fs *fs, int base_fd)
+static int take_v2_mount(struct pl_cgroup_root *r, const struct pl_mountinfo_entry *m, int base_fd)
 {
-	const char *root = mnt_fs_get_root(fs);
 	int fd;
 
 	if (r->v2_fd >= 0)
 		return 0;
-	fd = open_mount_dir(base_fd, mnt_fs_get_target(fs));
+	fd = open_mount_dir(base_fd, m->target);
 	if (fd < 0)
 		return skippable_open_error(fd) ? 0 : fd;
 	r->v2_fd = fd;
-	r->v2_mount_root = strdup(root && *root ? root : "/");
+	r->v2_mount_root = strdup(*m->root ? m->root : "/");
 	return r->v2_mount_root ? 0 : -ENOMEM;
 }
 
-static void unref_tablep(struct libmnt_table **t)
+/* The kernel escapes space, tab, newline and backslash in paths as \ooo (show_mountinfo's
+ * mangle()): undo it in place. */
+static void unescape_octal(char *s)
 {
-	mnt_unref_table(*t);
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
 }
 
-static void free_iterp(struct libmnt_iter **i)
+/* The next space-separated field of *p, NUL-terminated in place; NULL at the end. */
+static char *next_field(char **p)
 {
-	mnt_free_iter(*i);
+	char *start = *p, *end;
+
+	while (*start == ' ')
+		start++;
+	if (!*start)
+		return NULL;
+	end = strchr(start, ' ');
+	if (end) {
+		*end = '\0';
+		*p = end + 1;
+	} else {
+		*p = start + strlen(start);
+	}
+	return start;
 }
 
+/* "36 25 0:32 /root /target opts shared:1 master:2 - fstype source superopts": the fields
+ * before the "-" are positional, then any number of optional fields, then three more. */
+int pl_mountinfo_parse_line(char *line, struct pl_mountinfo_entry *m)
+{
+	char *p = line, *f[5], *sep, *fstype, *source, *super_options;
+
+	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < 5; i++) {
+		f[i] = next_field(&p);
+		if (!f[i])
+			return -EINVAL;
+	}
+	/* f[5] (mount options) is not needed; skip it and the optional fields. */
+	if (!next_field(&p))
+		return -EINVAL;
+	while ((sep = next_field(&p)) && strcmp(sep, "-") != 0)
+		;
+	if (!sep)
+		return -EINVAL;
+	fstype = next_field(&p);
+	source = next_field(&p);
+	super_options = next_field(&p);
+	if (!fstype || !source)
+		return -EINVAL;
+	unescape_octal(f[3]);
+	unescape_octal(f[4]);
+	unescape_octal(source);
+	m->root = f[3];
+	m->target = f[4];
+	m->fstype = fstype;
+	m->source = source;
+	m->super_options = super_options ? super_options : "";
+	return 0;
+}
+
+/* A hand-written scan, not libmount: the launcher detects the hierarchies on every
+ * container start, and linking libmount costs each start libblkid, libselinux and pcre2
+ * (their loading and constructors) for a handful of fields. */
 static int scan_mountinfo(struct pl_cgroup_root *r, const char *mountinfo, int base_fd)
 {
-	struct libmnt_table *tb __attribute__((cleanup(unref_tablep))) = NULL;
-	struct libmnt_iter *it __attribute__((cleanup(free_iterp))) = NULL;
-	struct libmnt_fs *fs;
-	int k;
+	_cleanup_free_ char *text = NULL;
+	ssize_t n = pl_read_file_at(AT_FDCWD, mountinfo, &text);
 
-	errno = 0;
-	tb = mnt_new_table_from_file(mountinfo);
-	if (!tb)
-		return errno > 0 ? -errno : -EINVAL;
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!it)
-		return -ENOMEM;
-	while ((k = mnt_table_next_fs(tb, it, &fs)) == 0) {
-		const char *type = mnt_fs_get_fstype(fs);
+	if (n < 0)
+		return (int)n;
+	for (char *line = text, *eol; line && *line; line = eol) {
+		struct pl_mountinfo_entry m;
+		int k = 0;
 
-		if (!type || !mnt_fs_get_target(fs))
-			continue;
-		if (strcmp(type, "cgroup2") == 0)
-			k = take_v2_mount(r, fs, base_fd);
-		else if (strcmp(type, "cgroup") == 0)
-			k = take_v1_mount(r, fs, base_fd);
+		eol = strchr(line, '\n');
+		if (eol)
+			*eol++ = '\0';
+		if (pl_mountinfo_parse_line(line, &m) < 0)
+			continue; /* as libmount: a line we cannot read is skipped */
+		if (strcmp(m.fstype, "cgroup2") == 0)
+			k = take_v2_mount(r, &m, base_fd);
+		else if (strcmp(m.fstype, "cgroup") == 0)
+			k = take_v1_mount(r, &m, base_fd);
 		if (k < 0)
 			return k;
 	}
-	return k < 0 ? k : 0;
+	return 0;
 }
 
 static bool root_has_any(const struct pl_cgroup_root *r)

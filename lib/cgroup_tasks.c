@@ -11,6 +11,7 @@
 
 #include "proclens/cgroup.h"
 #include "proclens/cleanup.h"
+#include "proclens/trace.h"
 #include "proclens/util.h"
 
 struct task_walk {
@@ -114,12 +115,16 @@ int pl_cgroup_for_each_task(const struct pl_cgroup *cg, enum pl_controller c,
 		return -EINVAL;
 	root_fd = pl_cgroup_root_fd(cg->root, c);
 	path = cg->path[c];
-	if (root_fd < 0 || !path)
+	if (root_fd < 0 || !path) {
+		pl_trace_cgroup_read(cg, c, "", 0, false, "", NULL, "tasks", NULL, -ENOENT);
 		return -ENOENT;
+	}
 	/* v2's cgroup.threads of a domain cgroup lists every thread of its processes; the
 	 * v1 "tasks" file is threads too. Each thread is in exactly one cgroup, so the
 	 * recursion sees it once. */
 	w.file = cg->root->on_v2[c] ? "cgroup.threads" : "tasks";
+	pl_trace_cgroup_read(cg, c, path, strlen(path), false, w.file, NULL, "tasks",
+			     "the threads listed here and in every descendant cgroup", 0);
 	dfd = openat(root_fd, *path ? path : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;

@@ -5,6 +5,7 @@
 
 #include "proclens/cleanup.h"
 #include "proclens/cpuview.h"
+#include "proclens/trace.h"
 #include "proclens/util.h"
 
 #define NSEC_PER_SEC UINT64_C(1000000000)
@@ -12,6 +13,15 @@
 static bool has_quota(uint64_t quota_usec, uint64_t period_usec)
 {
 	return quota_usec != PL_UNLIMITED && period_usec > 0;
+}
+
+/* ceil(quota/period), at least 1: a 0.5 CPU quota still runs on one CPU. */
+static uint64_t quota_cpu_count(const struct pl_cpu_limits *limits)
+{
+	uint64_t want =
+	    limits->quota_usec / limits->period_usec + (limits->quota_usec % limits->period_usec != 0);
+
+	return want ? want : 1;
 }
 
 int pl_cpuview_visible(const struct pl_cpuset *online, const struct pl_cpu_limits *limits,
@@ -28,11 +38,8 @@ int pl_cpuview_visible(const struct pl_cpuset *online, const struct pl_cpu_limit
 	if (n == 0)
 		return -EINVAL;
 	if (count_from_quota && has_quota(limits->quota_usec, limits->period_usec)) {
-		/* ceil, at least 1: a 0.5 CPU quota still runs on one CPU. */
-		uint64_t want = limits->quota_usec / limits->period_usec +
-				(limits->quota_usec % limits->period_usec != 0);
-		if (want == 0)
-			want = 1;
+		uint64_t want = quota_cpu_count(limits);
+
 		if (want < n) {
 			pl_cpuset_truncate(visible, (unsigned)want);
 			if (reduced)
@@ -132,6 +139,13 @@ int pl_cpuview_compute(const struct pl_cpuview_sample *s, struct pl_cpu_history 
 		return r;
 	out->ncpu = s->ncpu;
 	capacity_ns = pl_cpuview_capacity_ns(s->elapsed_ns, s->quota_usec, s->period_usec, s->ncpu);
+	if (pl_tracing())
+		pl_trace_field("idle", NULL, "cpu quota",
+			       "per visible CPU: capacity min(1, quota/period / %u CPUs) x %.2f s since the "
+			       "container's init "
+			       "started = %.2f s, minus its busy time, >= 0%s",
+			       s->ncpu, (double)s->elapsed_ns / 1e9, (double)capacity_ns / 1e9,
+			       history ? "; never below what this reader was shown before" : "");
 	for (unsigned i = 0; i < s->ncpu; i++) {
 		uint64_t busy_ns = sat_add(s->busy_user_ns[i], s->busy_system_ns[i]);
 		uint64_t idle_ns = capacity_ns > busy_ns ? capacity_ns - busy_ns : 0;
@@ -176,6 +190,11 @@ static int busy_per_visible(const struct pl_cgroup *cg, const struct pl_cpuset *
 			return -ENOMEM;
 		r = pl_cgroup_cpu_usage_percpu(cg, pu, ps, host_ncpu);
 		if (r >= 0) {
+			if (pl_tracing())
+				pl_trace_field("busy time", NULL, "cpu usage",
+					       "each visible CPU's user and system time is the cgroup's own "
+					       "on that host CPU "
+					       "(per-CPU accounting)");
 			for (unsigned i = 0; i < n; i++) {
 				unsigned cpu = (unsigned)pl_cpuset_nth(visible, i);
 				user_ns[i] = pu[cpu];
@@ -191,7 +210,43 @@ static int busy_per_visible(const struct pl_cgroup *cg, const struct pl_cpuset *
 		return r;
 	pl_cpuview_spread(total_user_ns, n, user_ns);
 	pl_cpuview_spread(total_system_ns, n, system_ns);
+	if (pl_tracing())
+		pl_trace_field("busy time", NULL, "cpu usage",
+			       "the cgroup's total user %.2f s and system %.2f s spread evenly over the %u "
+			       "visible CPUs (%s)",
+			       (double)total_user_ns / 1e9, (double)total_system_ns / 1e9, n,
+			       reduced
+				   ? "the quota cut the visible set, so host CPUs do not map to visible ones"
+				   : "no per-CPU accounting: cgroup v2");
 	return 0;
+}
+
+/* explain: how the visible set was reached, with the inputs. */
+static void trace_visible(const struct pl_cpuset *online, const struct pl_cpu_limits *lim, bool from_quota,
+			  const struct pl_cpuset *visible, bool reduced)
+{
+	char on[256], set[256], vis[256], value[300], quota[160];
+	bool quota_set = has_quota(lim->quota_usec, lim->period_usec);
+
+	pl_cpuset_format(online, on, sizeof(on));
+	pl_cpuset_format(&lim->cpus, set, sizeof(set));
+	pl_cpuset_format(visible, vis, sizeof(vis));
+	snprintf(value, sizeof(value), "%u (host CPUs %s)", pl_cpuset_count(visible), vis);
+	if (!quota_set)
+		snprintf(quota, sizeof(quota), "no cpu quota at any level");
+	else if (!from_quota)
+		snprintf(quota, sizeof(quota), "cpu quota %llu/%llu us not applied (--cpu-count=cpuset)",
+			 (unsigned long long)lim->quota_usec, (unsigned long long)lim->period_usec);
+	else
+		snprintf(quota, sizeof(quota), "cpu quota %llu/%llu us = %.2f CPUs, ceil %llu: %s",
+			 (unsigned long long)lim->quota_usec, (unsigned long long)lim->period_usec,
+			 (double)lim->quota_usec / (double)lim->period_usec,
+			 (unsigned long long)quota_cpu_count(lim),
+			 reduced ? "the first ones kept (--cpu-count=quota, the default)"
+				 : "not fewer than the cpuset's, nothing cut");
+	pl_trace_field("CPUs", value, "cpuset;cpu quota", "online CPUs %s, %s%s; %s", on,
+		       lim->has_cpuset ? "in the effective cpuset " : "no cpuset controller",
+		       lim->has_cpuset ? set : "", quota);
 }
 
 int pl_cpuview_collect_visible(const struct pl_source *src, struct pl_cpuset *visible, bool *reduced,
@@ -210,6 +265,12 @@ int pl_cpuview_collect_visible(const struct pl_source *src, struct pl_cpuset *vi
 	r = pl_cpuview_visible(&on, &lim, src->opts && src->opts->cpu_count_from_quota, visible, reduced);
 	if (r < 0)
 		return r;
+	if (pl_tracing()) {
+		bool cut;
+
+		pl_cpuview_visible(&on, &lim, src->opts && src->opts->cpu_count_from_quota, visible, &cut);
+		trace_visible(&on, &lim, src->opts && src->opts->cpu_count_from_quota, visible, cut);
+	}
 	if (limits)
 		*limits = lim;
 	if (online)

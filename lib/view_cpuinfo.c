@@ -12,6 +12,7 @@
 
 #include "proclens/cleanup.h"
 #include "proclens/cpuview.h"
+#include "proclens/trace.h"
 #include "proclens/view.h"
 
 /* Position of cpu among the members of s. */
@@ -125,13 +126,22 @@ int pl_cpuinfo_collect(const struct pl_source *src, void *state)
 	ssize_t n;
 
 	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT)) {
+		pl_trace_passthrough(src->cg, PL_CTRL_CPUACCT, "/proc/cpuinfo");
 		n = pl_host_read_proc(src->host, "cpuinfo", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}
 	n = pl_host_read_proc(src->host, "cpuinfo", &st->host_cpuinfo);
 	if (n < 0)
 		return (int)n;
-	return pl_cpuview_collect_visible(src, &st->visible, NULL, NULL, NULL);
+	n = pl_cpuview_collect_visible(src, &st->visible, NULL, NULL, NULL);
+	if (n >= 0)
+		if (pl_tracing())
+			pl_trace_field("processor", NULL, NULL,
+				       "the host's block of each visible CPU, renumbered from 0 (see CPUs); "
+				       "\"siblings\" "
+				       "and \"cpu cores\" say the visible count, %u",
+				       pl_cpuset_count(&st->visible));
+	return (int)n;
 }
 
 void pl_cpuinfo_destroy(void *state)

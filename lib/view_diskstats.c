@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "proclens/cleanup.h"
+#include "proclens/trace.h"
 #include "proclens/view.h"
 
 static bool has_io(const struct pl_io_stat *s)
@@ -109,6 +110,7 @@ int pl_diskstats_collect(const struct pl_source *src, void *state)
 	int r;
 
 	if (pl_cgroup_is_root(src->cg, PL_CTRL_IO)) {
+		pl_trace_passthrough(src->cg, PL_CTRL_IO, "/proc/diskstats");
 		n = pl_host_read_proc(src->host, "diskstats", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}

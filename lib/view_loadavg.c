@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "proclens/cleanup.h"
+#include "proclens/trace.h"
 #include "proclens/view.h"
 
 struct task_walk {
@@ -166,6 +167,7 @@ int pl_loadavg_collect(const struct pl_source *src, void *state)
 	int r;
 
 	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT)) {
+		pl_trace_passthrough(src->cg, PL_CTRL_CPUACCT, "/proc/loadavg");
 		n = pl_host_read_proc(src->host, "loadavg", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}
@@ -185,6 +187,17 @@ int pl_loadavg_collect(const struct pl_source *src, void *state)
 	st->running = w.running;
 	st->threads = w.threads;
 	st->last_pid = w.last_pid;
+	if (pl_tracing())
+		pl_trace_field(
+		    "loadavg", NULL, "tasks",
+		    "1, 5, 15 min: the cgroup's runnable + uninterruptible threads (%u now), %s; "
+		    "%u/%u: its threads in state R / all its threads; %d: the highest pid of its threads in "
+		    "the container's pid namespace",
+		    active,
+		    src->loadavg ? "averaged as the kernel does, sampled every 5 s since its container was "
+				   "first read"
+				 : "no history (a one-shot render): the count itself",
+		    w.running, w.threads, w.last_pid);
 	return 0;
 }
 

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "proclens/cleanup.h"
+#include "proclens/trace.h"
 #include "proclens/view.h"
 
 static uint64_t kb(uint64_t bytes)
@@ -54,10 +55,36 @@ static uint64_t sub0(uint64_t a, uint64_t b)
 struct kv {
 	const char *key;
 	uint64_t value_kb;
+	const char *rule; /* for explain: how, and from which quantities (trace.h) */
+	const char *uses;
 };
 
 /* Host lines kept as they are: constants of the running kernel, not usage. */
 static const char *const host_constants[] = {"VmallocTotal", "Hugepagesize"};
+
+static void trace_value_kb(char *buf, size_t size, uint64_t bytes)
+{
+	if (bytes == PL_UNLIMITED)
+		snprintf(buf, size, "max");
+	else
+		snprintf(buf, size, "%llu kB", (unsigned long long)kb(bytes));
+}
+
+static void trace_swap(uint64_t host_swap_kb, const struct pl_memory *mem, uint64_t total_kb,
+		       uint64_t free_kb)
+{
+	char total[32], free_[32], limit[32];
+
+	snprintf(total, sizeof(total), "%llu kB", (unsigned long long)total_kb);
+	snprintf(free_, sizeof(free_), "%llu kB", (unsigned long long)free_kb);
+	trace_value_kb(limit, sizeof(limit), mem->swap_limit_bytes);
+	pl_trace_field("SwapTotal", total, "swap limit;memory+swap limit;memory limit",
+		       "min(the host's SwapTotal %llu kB, swap limit %s)", (unsigned long long)host_swap_kb,
+		       limit);
+	pl_trace_field("SwapFree", free_, "swap usage;memory+swap usage;memory usage",
+		       "SwapTotal %llu kB - swap usage %llu kB, >= 0", (unsigned long long)total_kb,
+		       (unsigned long long)kb(mem->swap_usage_bytes));
+}
 
 void pl_meminfo_swap_kb(const struct pl_meminfo *host, const struct pl_memory *mem, uint64_t *total_kb,
 			uint64_t *free_kb)
@@ -67,13 +94,42 @@ void pl_meminfo_swap_kb(const struct pl_meminfo *host, const struct pl_memory *m
 	*total_kb = *free_kb = 0;
 	/* Without swap accounting we cannot tell what the container may swap or has
 	 * swapped: report no swap rather than the host's. */
-	if (!mem->swap_accounting)
+	if (!mem->swap_accounting) {
+		if (pl_tracing()) {
+			pl_trace_field(
+			    "SwapTotal", "0 kB", NULL,
+			    "0: no swap accounting for this cgroup (no swap limit or usage files), so "
+			    "no swap is shown rather than the host's");
+			pl_trace_field("SwapFree", "0 kB", NULL, "0: no swap accounting (see SwapTotal)");
+		}
 		return;
+	}
 	if (pl_meminfo_get(host, "SwapTotal", &host_swap_kb) < 0)
 		return;
 	*total_kb = mem->swap_limit_bytes == PL_UNLIMITED ? host_swap_kb
 							  : PL_MIN(host_swap_kb, kb(mem->swap_limit_bytes));
 	*free_kb = sub0(*total_kb, kb(mem->swap_usage_bytes));
+	if (pl_tracing())
+		trace_swap(host_swap_kb, mem, *total_kb, *free_kb);
+}
+
+static void trace_line(const struct pl_meminfo_line *l, const struct kv *values, size_t n_values)
+{
+	char value[48];
+
+	snprintf(value, sizeof(value), "%llu%s", (unsigned long long)l->value, l->has_kb ? " kB" : "");
+	for (size_t k = 0; k < n_values; k++)
+		if (strcmp(l->key, values[k].key) == 0) {
+			pl_trace_field(l->key, value, values[k].uses, "%s", values[k].rule);
+			return;
+		}
+	for (size_t k = 0; k < PL_ARRAY_SIZE(host_constants); k++)
+		if (strcmp(l->key, host_constants[k]) == 0) {
+			pl_trace_field(l->key, value, NULL,
+				       "the host's value: a constant of the running kernel");
+			return;
+		}
+	pl_trace_field(l->key, value, NULL, "0: a host-wide counter with no per-cgroup counterpart");
 }
 
 /* Each host line gets the container's value, the host's own for kernel constants, else 0. */
@@ -95,7 +151,44 @@ static void map_lines(const struct pl_meminfo *host, const struct kv *values, si
 		for (size_t k = 0; k < PL_ARRAY_SIZE(host_constants); k++)
 			if (strcmp(hl->key, host_constants[k]) == 0)
 				ol->value = hl->value;
+		if (pl_tracing())
+			trace_line(ol, values, n_values);
 	}
+}
+
+/* explain: the three lines people ask about, with the numbers they were computed from. */
+static void trace_main_lines(uint64_t host_total_kb, const struct pl_memory *mem, uint64_t total_kb,
+			     uint64_t free_kb, uint64_t avail_kb)
+{
+	char value[32], limit[32];
+
+	snprintf(value, sizeof(value), "%llu kB", (unsigned long long)total_kb);
+	trace_value_kb(limit, sizeof(limit), mem->limit_bytes);
+	if (mem->limit_bytes == PL_UNLIMITED)
+		pl_trace_field("MemTotal", value, "memory limit",
+			       "the host's MemTotal %llu kB: no level of the cgroup sets a memory limit",
+			       (unsigned long long)host_total_kb);
+	else if (kb(mem->limit_bytes) < host_total_kb)
+		pl_trace_field("MemTotal", value, "memory limit",
+			       "the memory limit %s (%llu bytes), tighter than the host's MemTotal %llu kB",
+			       limit, (unsigned long long)mem->limit_bytes,
+			       (unsigned long long)host_total_kb);
+	else
+		pl_trace_field("MemTotal", value, "memory limit",
+			       "the host's MemTotal %llu kB, tighter than the memory limit %s",
+			       (unsigned long long)host_total_kb, limit);
+	snprintf(value, sizeof(value), "%llu kB", (unsigned long long)free_kb);
+	pl_trace_field("MemFree", value, "memory usage", "MemTotal %llu kB - memory usage %llu kB, >= 0",
+		       (unsigned long long)total_kb, (unsigned long long)kb(mem->usage_bytes));
+	snprintf(value, sizeof(value), "%llu kB", (unsigned long long)avail_kb);
+	pl_trace_field(
+	    "MemAvailable", value,
+	    "memory.stat active_file;memory.stat inactive_file;memory.stat slab_reclaimable",
+	    "MemFree %llu kB + active_file %llu kB + inactive_file %llu kB + slab_reclaimable %llu kB, "
+	    "at most MemTotal",
+	    (unsigned long long)free_kb, (unsigned long long)kb(mem->stat.active_file),
+	    (unsigned long long)kb(mem->stat.inactive_file),
+	    (unsigned long long)kb(mem->stat.slab_reclaimable));
 }
 
 int pl_meminfo_compute(const struct pl_meminfo *host, const struct pl_memory *mem, struct pl_meminfo *out)
@@ -112,45 +205,58 @@ int pl_meminfo_compute(const struct pl_meminfo *host, const struct pl_memory *me
 	avail_kb = free_kb + kb(st->active_file) + kb(st->inactive_file) + kb(st->slab_reclaimable);
 	avail_kb = PL_MIN(avail_kb, total_kb);
 	pl_meminfo_swap_kb(host, mem, &swap_total_kb, &swap_free_kb);
+	if (pl_tracing())
+		trace_main_lines(host_total_kb, mem, total_kb, free_kb, avail_kb);
 
 	const struct kv values[] = {
-	    {"MemTotal", total_kb},
-	    {"MemFree", free_kb},
-	    {"MemAvailable", avail_kb},
-	    {"Buffers", 0},
-	    {"Cached", sub0(kb(st->file), kb(st->swapcached))},
-	    {"SwapCached", kb(st->swapcached)},
-	    {"Active", kb(st->active_anon) + kb(st->active_file)},
-	    {"Inactive", kb(st->inactive_anon) + kb(st->inactive_file)},
-	    {"Active(anon)", kb(st->active_anon)},
-	    {"Inactive(anon)", kb(st->inactive_anon)},
-	    {"Active(file)", kb(st->active_file)},
-	    {"Inactive(file)", kb(st->inactive_file)},
-	    {"Unevictable", kb(st->unevictable)},
-	    {"Mlocked", 0},
-	    {"SwapTotal", swap_total_kb},
-	    {"SwapFree", swap_free_kb},
-	    {"Zswap", kb(st->zswap)},
-	    {"Zswapped", kb(st->zswapped)},
-	    {"Dirty", kb(st->file_dirty)},
-	    {"Writeback", kb(st->file_writeback)},
-	    {"AnonPages", kb(st->anon)},
-	    {"Mapped", kb(st->file_mapped)},
-	    {"Shmem", kb(st->shmem)},
-	    {"KReclaimable", kb(st->slab_reclaimable)},
-	    {"Slab", kb(st->slab_reclaimable) + kb(st->slab_unreclaimable)},
-	    {"SReclaimable", kb(st->slab_reclaimable)},
-	    {"SUnreclaim", kb(st->slab_unreclaimable)},
-	    {"KernelStack", kb(st->kernel_stack)},
-	    {"PageTables", kb(st->pagetables)},
-	    {"SecPageTables", kb(st->sec_pagetables)},
-	    {"CommitLimit", total_kb / 2 + swap_total_kb},
+	    {"MemTotal", total_kb, "min(the host's MemTotal, memory limit)", "memory limit"},
+	    {"MemFree", free_kb, "MemTotal - memory usage, >= 0", "memory usage"},
+	    {"MemAvailable", avail_kb,
+	     "MemFree + active_file + inactive_file + slab_reclaimable, <= MemTotal",
+	     "memory.stat active_file;memory.stat inactive_file;memory.stat slab_reclaimable"},
+	    {"Buffers", 0, "0: no cgroup counterpart", NULL},
+	    {"Cached", sub0(kb(st->file), kb(st->swapcached)), "file - swapcached, >= 0",
+	     "memory.stat file;memory.stat swapcached"},
+	    {"SwapCached", kb(st->swapcached), "swapcached", "memory.stat swapcached"},
+	    {"Active", kb(st->active_anon) + kb(st->active_file), "active_anon + active_file",
+	     "memory.stat active_anon;memory.stat active_file"},
+	    {"Inactive", kb(st->inactive_anon) + kb(st->inactive_file), "inactive_anon + inactive_file",
+	     "memory.stat inactive_anon;memory.stat inactive_file"},
+	    {"Active(anon)", kb(st->active_anon), "active_anon", "memory.stat active_anon"},
+	    {"Inactive(anon)", kb(st->inactive_anon), "inactive_anon", "memory.stat inactive_anon"},
+	    {"Active(file)", kb(st->active_file), "active_file", "memory.stat active_file"},
+	    {"Inactive(file)", kb(st->inactive_file), "inactive_file", "memory.stat inactive_file"},
+	    {"Unevictable", kb(st->unevictable), "unevictable", "memory.stat unevictable"},
+	    {"Mlocked", 0, "0: no cgroup counter (unevictable is wider)", NULL},
+	    {"SwapTotal", swap_total_kb, "", NULL},
+	    {"SwapFree", swap_free_kb, "", NULL},
+	    {"Zswap", kb(st->zswap), "zswap", "memory.stat zswap"},
+	    {"Zswapped", kb(st->zswapped), "zswapped", "memory.stat zswapped"},
+	    {"Dirty", kb(st->file_dirty), "file_dirty", "memory.stat file_dirty"},
+	    {"Writeback", kb(st->file_writeback), "file_writeback", "memory.stat file_writeback"},
+	    {"AnonPages", kb(st->anon), "anon", "memory.stat anon"},
+	    {"Mapped", kb(st->file_mapped), "file_mapped", "memory.stat file_mapped"},
+	    {"Shmem", kb(st->shmem), "shmem", "memory.stat shmem"},
+	    {"KReclaimable", kb(st->slab_reclaimable), "slab_reclaimable", "memory.stat slab_reclaimable"},
+	    {"Slab", kb(st->slab_reclaimable) + kb(st->slab_unreclaimable),
+	     "slab_reclaimable + slab_unreclaimable",
+	     "memory.stat slab_reclaimable;memory.stat slab_unreclaimable"},
+	    {"SReclaimable", kb(st->slab_reclaimable), "slab_reclaimable", "memory.stat slab_reclaimable"},
+	    {"SUnreclaim", kb(st->slab_unreclaimable), "slab_unreclaimable",
+	     "memory.stat slab_unreclaimable"},
+	    {"KernelStack", kb(st->kernel_stack), "kernel_stack", "memory.stat kernel_stack"},
+	    {"PageTables", kb(st->pagetables), "pagetables", "memory.stat pagetables"},
+	    {"SecPageTables", kb(st->sec_pagetables), "sec_pagetables", "memory.stat sec_pagetables"},
+	    {"CommitLimit", total_kb / 2 + swap_total_kb,
+	     "MemTotal / 2 + SwapTotal (the kernel's formula with overcommit_ratio 50)", NULL},
 	    {"Committed_AS",
-	     kb(st->anon) + kb(st->shmem) + (mem->swap_accounting ? kb(mem->swap_usage_bytes) : 0)},
-	    {"Percpu", kb(st->percpu)},
-	    {"AnonHugePages", kb(st->anon_thp)},
-	    {"ShmemHugePages", kb(st->shmem_thp)},
-	    {"FileHugePages", kb(st->file_thp)},
+	     kb(st->anon) + kb(st->shmem) + (mem->swap_accounting ? kb(mem->swap_usage_bytes) : 0),
+	     "anon + shmem + swap usage (a lower bound of what is committed)",
+	     "memory.stat anon;memory.stat shmem;swap usage"},
+	    {"Percpu", kb(st->percpu), "percpu", "memory.stat percpu"},
+	    {"AnonHugePages", kb(st->anon_thp), "anon_thp", "memory.stat anon_thp"},
+	    {"ShmemHugePages", kb(st->shmem_thp), "shmem_thp", "memory.stat shmem_thp"},
+	    {"FileHugePages", kb(st->file_thp), "file_thp", "memory.stat file_thp"},
 	};
 
 	map_lines(host, values, PL_ARRAY_SIZE(values), out);
@@ -201,6 +307,7 @@ int pl_meminfo_collect(const struct pl_source *src, void *state)
 	int r;
 
 	if (pl_cgroup_is_root(src->cg, PL_CTRL_MEMORY)) {
+		pl_trace_passthrough(src->cg, PL_CTRL_MEMORY, "/proc/meminfo");
 		n = pl_host_read_proc(src->host, "meminfo", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}

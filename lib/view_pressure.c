@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "proclens/trace.h"
 #include "proclens/view.h"
 
 static int pressure_collect(const struct pl_source *src, enum pl_controller root_ctrl, const char *resource,
@@ -21,6 +22,7 @@ static int pressure_collect(const struct pl_source *src, enum pl_controller root
 	/* The reader is the whole machine for this resource: the host's file. */
 	if (pl_cgroup_is_root(src->cg, root_ctrl)) {
 		snprintf(host_rel, sizeof(host_rel), "pressure/%s", resource);
+		pl_trace_passthrough(src->cg, root_ctrl, "/proc/pressure file");
 		n = pl_host_read_proc(src->host, host_rel, &st->text);
 	} else {
 		n = pl_cgroup_pressure(src->cg, resource, &st->text);

@@ -12,6 +12,7 @@
 
 #include "proclens/cleanup.h"
 #include "proclens/cpuview.h"
+#include "proclens/trace.h"
 #include "proclens/view.h"
 
 static void emit_cpu_line(struct pl_buf *out, const char *label, uint64_t user_ticks, uint64_t system_ticks,
@@ -84,6 +85,27 @@ static int count_task(pid_t tid, void *userdata)
 	return 0;
 }
 
+/* explain: the rules of each line; the CPU numbers' own come from cpuview. */
+static void trace_stat(const struct pl_stat_state *st)
+{
+	char v[32];
+
+	pl_trace_field("cpu", NULL, NULL, "the sum of the cpuN lines, in ticks of 1/%ld s", pl_clk_tck());
+	pl_trace_field("cpuN", NULL, "cpu usage;cpu quota",
+		       "user and system: the visible CPU's busy time; idle: its capacity minus its busy time "
+		       "(see busy time, idle); nice, iowait, irq, softirq, steal, guest: 0");
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)st->btime);
+	pl_trace_field("btime", v, NULL, "the host's boot time: ps adds process start times to it");
+	snprintf(v, sizeof(v), "%u", st->procs_running);
+	pl_trace_field("procs_running", v, "tasks", "the cgroup's threads in state R");
+	snprintf(v, sizeof(v), "%u", st->procs_blocked);
+	pl_trace_field("procs_blocked", v, "tasks", "the cgroup's threads in state D");
+	pl_trace_field("intr", "0", NULL, "0: host-wide counter with no per-cgroup counterpart");
+	pl_trace_field("ctxt", "0", NULL, "0: host-wide counter with no per-cgroup counterpart");
+	pl_trace_field("processes", "0", NULL, "0: host-wide counter with no per-cgroup counterpart");
+	pl_trace_field("softirq", "0", NULL, "0: host-wide counters with no per-cgroup counterpart");
+}
+
 int pl_stat_collect(const struct pl_source *src, void *state)
 {
 	struct pl_stat_state *st = state;
@@ -93,6 +115,7 @@ int pl_stat_collect(const struct pl_source *src, void *state)
 	int r;
 
 	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT)) {
+		pl_trace_passthrough(src->cg, PL_CTRL_CPUACCT, "/proc/stat");
 		n = pl_host_read_proc(src->host, "stat", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}
@@ -104,6 +127,8 @@ int pl_stat_collect(const struct pl_source *src, void *state)
 		return r;
 	st->procs_running = tc.running;
 	st->procs_blocked = tc.blocked;
+	if (pl_tracing())
+		trace_stat(st);
 	r = pl_cpuview_collect(src, &view, NULL);
 	if (r < 0)
 		return r;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "proclens/cleanup.h"
+#include "proclens/trace.h"
 #include "proclens/view.h"
 
 int pl_swaps_render(const void *state, struct pl_buf *out)
@@ -49,6 +50,7 @@ int pl_swaps_collect(const struct pl_source *src, void *state)
 	int r;
 
 	if (pl_cgroup_is_root(src->cg, PL_CTRL_MEMORY)) {
+		pl_trace_passthrough(src->cg, PL_CTRL_MEMORY, "/proc/swaps");
 		n = pl_host_read_proc(src->host, "swaps", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}
@@ -63,6 +65,13 @@ int pl_swaps_collect(const struct pl_source *src, void *state)
 	pl_meminfo_swap_kb(host, &mem, &total_kb, &free_kb);
 	st->size_kb = total_kb;
 	st->used_kb = total_kb - free_kb;
+	if (pl_tracing())
+		pl_trace_field(
+		    "Filename", NULL, NULL,
+		    total_kb
+			? "the header, then one \"none virtual\" line for the swap the container may use "
+			  "(see SwapTotal, SwapFree)"
+			: "the header only: the container may not swap (see SwapTotal)");
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "proclens/cpuview.h"
+#include "proclens/trace.h"
 #include "proclens/view.h"
 
 static int sysfs_cpu_collect(const struct pl_source *src, const char *name, struct pl_sysfs_cpu_state *st)
@@ -22,6 +23,7 @@ static int sysfs_cpu_collect(const struct pl_source *src, const char *name, stru
 
 	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT)) {
 		snprintf(rel, sizeof(rel), "devices/system/cpu/%s", name);
+		pl_trace_passthrough(src->cg, PL_CTRL_CPUACCT, "/sys/devices/system/cpu file");
 		n = pl_host_read_sys(src->host, rel, &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}
@@ -29,6 +31,11 @@ static int sysfs_cpu_collect(const struct pl_source *src, const char *name, stru
 	if (r < 0)
 		return r;
 	st->ncpu = pl_cpuset_count(&visible);
+	if (pl_tracing())
+		pl_trace_field(
+		    "list", NULL, NULL,
+		    "the %u visible CPUs (see CPUs), renumbered from 0 as cpuinfo and stat number them",
+		    st->ncpu);
 	return 0;
 }
 

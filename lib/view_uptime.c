@@ -10,6 +10,7 @@
 
 #include "proclens/cleanup.h"
 #include "proclens/cpuview.h"
+#include "proclens/trace.h"
 #include "proclens/view.h"
 
 #define NSEC_PER_CSEC UINT64_C(10000000)
@@ -39,6 +40,7 @@ int pl_uptime_collect(const struct pl_source *src, void *state)
 	int r;
 
 	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT)) {
+		pl_trace_passthrough(src->cg, PL_CTRL_CPUACCT, "/proc/uptime");
 		n = pl_host_read_proc(src->host, "uptime", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}
@@ -50,6 +52,13 @@ int pl_uptime_collect(const struct pl_source *src, void *state)
 	for (unsigned i = 0; i < view.ncpu; i++)
 		st->idle_ns += view.idle_ns[i];
 	pl_cpuview_free(&view);
+	if (pl_tracing())
+		pl_trace_field(
+		    "uptime", NULL, NULL,
+		    "first number: seconds since the container's init (pid %d in our namespace) started, "
+		    "%llu s after boot; second: the idle time of every visible CPU summed (see idle), as "
+		    "/proc/stat counts it",
+		    (int)src->init_pid, (unsigned long long)(src->init_start_ns / 1000000000));
 	return 0;
 }
 

@@ -21,25 +21,54 @@ lt_run() {
 	rm -f "$errf"
 }
 
-# Nothing of container NAME may remain: no cgroup in any hierarchy, no private view mount,
-# no process whose command line carries MARKER (when given).
+# Wait (up to ~3 s) for the reaper `run` leaves behind to remove container NAME's cgroups
+# and lock file: `run` returns as soon as the command's status is known.
+lt_wait_reaped() {
+	local i d busy
+	for ((i = 0; i < 150; i++)); do
+		busy=
+		for d in /sys/fs/cgroup/*/proclens/"$1" /sys/fs/cgroup/proclens/"$1" /run/proclens/"$1".lock; do
+			[ -e "$d" ] && busy=1
+		done
+		[ -z "$busy" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+# Nothing of container NAME may remain (once its reaper is done): no cgroup in any
+# hierarchy, no lock file, no private view mount or mount point, no process whose command
+# line carries MARKER (when given).
 lt_assert_clean() {
 	local name=$1 marker=${2:-} left="" d
-	for d in /sys/fs/cgroup/*/proclens/"$name" /sys/fs/cgroup/proclens/"$name"; do
+	lt_wait_reaped "$name"
+	for d in /sys/fs/cgroup/*/proclens/"$name" /sys/fs/cgroup/proclens/"$name" /run/proclens/"$name".lock; do
 		[ -e "$d" ] && left="$left cgroup:$d"
 	done
-	if grep -q ' /run/proclens/view\.' /proc/self/mountinfo; then
-		left="$left mount:$(grep -o ' /run/proclens/view\.[^ ]*' /proc/self/mountinfo | head -1)"
+	# The private view's mount point is named after the container.
+	if grep -q " /run/proclens/view\.$name " /proc/self/mountinfo; then
+		left="$left mount:/run/proclens/view.$name"
 	fi
-	for d in /run/proclens/view.*; do
-		[ -e "$d" ] && left="$left dir:$d"
-	done
+	[ -e "/run/proclens/view.$name" ] && left="$left dir:/run/proclens/view.$name"
 	if [ -n "$marker" ] && pgrep -f -- "$marker" >/dev/null; then
 		left="$left process:$(pgrep -f -- "$marker" | head -3 | tr '\n' ' ')"
 	fi
 	if [ -z "$left" ]; then t_pass "$name leaves nothing behind"; else
 		t_fail "$name leaves nothing behind:$left"
 	fi
+}
+
+# After a `proclens run` of container NAME was SIGKILLed: the next run removes what it
+# left (its cgroups once empty, its lock file, its private view's mount point). Waits for the
+# kernel to kill the container (PDEATHSIG) first, then checks nothing of NAME is left.
+lt_sweep_after_sigkill() {
+	local name=$1 i
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$(lt_cgroup_dir "$name" pids)/cgroup.procs" ] || break
+		sleep 0.05
+	done
+	"$PROCLENS" run --no-view --name proclens-test-sweeper -- true
+	lt_assert_clean "$name"
 }
 
 # The cgroup directory of container NAME for controller CTRL (v1) or the v2 one.

@@ -44,6 +44,17 @@ int pl_cgroup_root_detect(struct pl_cgroup_root *r);
 /* Same from another mountinfo file; mount targets are opened below sysroot (NULL = "/").
  * For tests and for looking at another mount namespace through /proc/PID/root. */
 int pl_cgroup_root_detect_from(struct pl_cgroup_root *r, const char *mountinfo, const char *sysroot);
+/* One line of /proc/PID/mountinfo, split in place (pointers into the line, \ooo escapes
+ * undone). Only the fields the detection uses. */
+struct pl_mountinfo_entry {
+	const char *root;	   /* the mount's root inside its filesystem: "/", "/docker" */
+	const char *target;	   /* mount point */
+	const char *fstype;	   /* "cgroup", "cgroup2" */
+	const char *source;
+	const char *super_options; /* "rw,memory", "rw,nsdelegate" */
+};
+/* -EINVAL for a line that is not mountinfo. */
+int pl_mountinfo_parse_line(char *line, struct pl_mountinfo_entry *m);
 /* Use a directory laid out like /sys/fs/cgroup (fixtures, or an unusual mount point):
  * DIR/cgroup.controllers present -> pure v2 at DIR; otherwise DIR/<name> for each v1
  * controller (memory, cpu, cpuacct, "cpu,cpuacct", cpuset, pids, blkio) and DIR/unified

@@ -66,7 +66,6 @@ u1=$(cpu_usage_us); w1=${EPOCHREALTIME/./}
 t_range "--cpus 0.5: a busy loop gets half a CPU (per mille)" $(((u1 - u0) * 1000 / (w1 - w0))) 350 600
 { kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
 sleep 0.3
-for c in memory cpu cpuacct pids; do d=$(lt_cgroup_dir $name $c); [ -d "$d" ] && rmdir "$d"; done
-rmdir /run/proclens/view.* 2>/dev/null
+lt_sweep_after_sigkill $name
 
 t_done

@@ -95,7 +95,41 @@ t_eq "--userns: the command runs as host uid 100000" "$(ps -o uid= -C sleep | tr
 { kill -KILL "$bg_pid"; wait "$bg_pid"; } 2>/dev/null
 sleep 0.3
 t_check "--userns: SIGKILL of proclens kills the container" sh -c "! pgrep -x -f \"sleep 4446\""
-for c in memory cpu cpuacct pids; do d=$(lt_cgroup_dir proclens-test-userns3 $c); [ -d "$d" ] && rmdir "$d"; done
-rmdir /run/proclens/view.* 2>/dev/null
+lt_sweep_after_sigkill proclens-test-userns3
+
+# Ctrl-C always ends a container. The command as pid 1 with no handler: the kernel drops
+# SIGINT/SIGTERM for a namespace's init, so run kills it and reports the signal (130/143).
+start_bg proclens-test-int1 -- sleep 4447
+t0=${EPOCHREALTIME/./}
+kill -INT "$bg_pid"
+wait "$bg_pid"
+rc=$?
+t_eq "SIGINT to a pid 1 without a handler ends it, exit 130" "$rc" 130
+t_range "... at once (ms)" $(((${EPOCHREALTIME/./} - t0) / 1000)) 0 1500
+lt_assert_clean proclens-test-int1 '^sleep 4447$'
+start_bg proclens-test-term1 -- sleep 4448
+kill -TERM "$bg_pid"
+wait "$bg_pid"
+t_eq "SIGTERM to a pid 1 without a handler ends it, exit 143" "$?" 143
+lt_assert_clean proclens-test-term1 '^sleep 4448$'
+# A command that handles SIGINT and goes on: the first is delivered, the second kills.
+start_bg proclens-test-int2 -- sh -c 'trap "echo got-int" INT; while :; do sleep 0.1; done'
+kill -INT "$bg_pid"
+sleep 0.5
+t_check "the first SIGINT reaches a handler and the container goes on" kill -0 "$bg_pid"
+kill -INT "$bg_pid"
+wait "$bg_pid"
+t_eq "a second SIGINT kills the container: exit 137" "$?/$(cat "$tmp/out")" "137/got-int"
+t_match "... and says so" "$(cat "$tmp/err")" '^proclens: interrupted again: killing the container$'
+lt_assert_clean proclens-test-int2
+# SIGTERM then SIGINT count together; with --init (which blocks and forwards) too.
+start_bg proclens-test-int3 --init -- sh -c 'trap "" INT TERM; while :; do sleep 0.1; done'
+kill -TERM "$bg_pid"
+sleep 0.3
+t_check "--init: the first SIGTERM, ignored by the command, leaves it running" kill -0 "$bg_pid"
+kill -INT "$bg_pid"
+wait "$bg_pid"
+t_eq "--init: a SIGINT after a SIGTERM kills the container: exit 137" "$?" 137
+lt_assert_clean proclens-test-int3
 
 t_done

@@ -55,15 +55,38 @@ t_eq "pids.max" "$(cat "$pids/pids.max")" 50
 t_match "the container's init is in the cgroup" "$(cat "$pids/cgroup.procs")" '^[0-9]+$'
 { kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
 # proclens itself was SIGKILLed: the kernel kills the container (PDEATHSIG) and stops the
-# private view (its daemon gets SIGTERM and unmounts). The cgroups and the empty mount point
-# are what a SIGKILL cannot clean: removed here for the next tests.
+# private view (its daemon gets SIGTERM and unmounts). The cgroups, the lock file and the
+# empty mount point are what a SIGKILL cannot clean: the next run removes them.
 sleep 0.5
 t_check "SIGKILL of proclens kills the container" sh -c '! pgrep -f "^sleep 4242\$"'
-t_check "SIGKILL of proclens stops the private view" sh -c '! grep -q " /run/proclens/view\." /proc/self/mountinfo'
-for d in "$mem" "$cpu" "$pids" "$(lt_cgroup_dir proclens-test-limits cpuacct)"; do
-	[ -d "$d" ] && rmdir "$d"
-done
-rmdir /run/proclens/view.* 2>/dev/null
+t_check "SIGKILL of proclens stops the private view" sh -c '! grep -q " /run/proclens/view\.proclens-test-limits " /proc/self/mountinfo'
+t_check "SIGKILL of proclens leaves its cgroup" test -d "$pids"
+t_check "SIGKILL of proclens leaves its lock file" test -e /run/proclens/proclens-test-limits.lock
+# Leftovers of an owner that is alive are never touched: a running container, and a
+# cgroup under proclens/ that no proclens run made (no lock file).
+"$PROCLENS" run --name proclens-test-alive -- sleep 4243 &
+alive=$!
+lt_wait_path "$(lt_cgroup_dir proclens-test-alive pids)"
+foreign=$(lt_cgroup_dir proclens-test-foreign pids)
+mkdir "$foreign"
+t_defer "rmdir '$foreign'"
+lt_run proclens-test-next -- true
+t_eq "the next run succeeds" "$LT_RC" 0
+lt_assert_clean proclens-test-limits
+t_check "a running container's cgroup is kept" test -d "$(lt_cgroup_dir proclens-test-alive pids)"
+t_check "a cgroup without a lock file is kept" test -d "$foreign"
+kill -TERM "$alive"; wait "$alive"
+lt_assert_clean proclens-test-alive '^sleep 4243$'
+# The same name again right after a SIGKILL: its own leftovers go first.
+"$PROCLENS" run --name proclens-test-again --memory 64M -- sleep 4244 &
+pid=$!
+lt_wait_path "$(lt_cgroup_dir proclens-test-again pids)"
+sleep 0.3
+{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
+sleep 0.3
+lt_run proclens-test-again --memory 64M -- echo reborn
+t_eq "a SIGKILLed container's name can be used again" "$LT_RC/$LT_OUT" "0/reborn"
+lt_assert_clean proclens-test-again '^sleep 4244$'
 
 # Exit statuses.
 lt_run proclens-test-exit -- sh -c 'exit 42'

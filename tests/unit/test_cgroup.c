@@ -140,6 +140,36 @@ START_TEST(open_dir_combined_cpu_cpuacct)
 }
 END_TEST
 
+START_TEST(mountinfo_lines)
+{
+	char line1[] = "36 25 0:32 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:13 - "
+		       "cgroup cgroup rw,memory";
+	char line2[] = "612 611 0:29 /docker\\040x /v1/with\\040space\\134dir ro master:13 propagate_from:2 - "
+		       "cgroup2 none rw,nsdelegate";
+	char line3[] = "22 1 252:1 / / rw - ext4 /dev/vda1";
+	char bad1[] = "22 1 252:1 / / rw shared:1 ext4 /dev/vda1 rw";
+	char bad2[] = "22 1 252:1 /";
+	struct pl_mountinfo_entry m;
+
+	ck_assert_int_eq(pl_mountinfo_parse_line(line1, &m), 0);
+	ck_assert_str_eq(m.root, "/");
+	ck_assert_str_eq(m.target, "/sys/fs/cgroup/memory");
+	ck_assert_str_eq(m.fstype, "cgroup");
+	ck_assert_str_eq(m.super_options, "rw,memory");
+	/* Optional fields of any number, and the kernel's \ooo escapes undone. */
+	ck_assert_int_eq(pl_mountinfo_parse_line(line2, &m), 0);
+	ck_assert_str_eq(m.root, "/docker x");
+	ck_assert_str_eq(m.target, "/v1/with space\\dir");
+	ck_assert_str_eq(m.fstype, "cgroup2");
+	ck_assert_str_eq(m.source, "none");
+	/* No super options at all (an old kernel's format): an empty list. */
+	ck_assert_int_eq(pl_mountinfo_parse_line(line3, &m), 0);
+	ck_assert_str_eq(m.super_options, "");
+	ck_assert_int_eq(pl_mountinfo_parse_line(bad1, &m), -EINVAL);
+	ck_assert_int_eq(pl_mountinfo_parse_line(bad2, &m), -EINVAL);
+}
+END_TEST
+
 START_TEST(detect_hybrid_mountinfo)
 {
 	struct pl_cgroup_root r;
@@ -953,6 +983,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(root, open_dir_hybrid);
 	tcase_add_test(root, open_dir_v2);
 	tcase_add_test(root, open_dir_combined_cpu_cpuacct);
+	tcase_add_test(root, mountinfo_lines);
 	tcase_add_test(root, detect_hybrid_mountinfo);
 	tcase_add_test(root, detect_v2_mountinfo);
 	tcase_add_test(root, detect_container_mount_root);

@@ -338,6 +338,102 @@ START_TEST(sysinfo_is_the_containers)
 }
 END_TEST
 
+START_TEST(sysinfo_loads_are_the_containers)
+{
+	struct sysinfo si = {.loads = {111, 222, 333}, .mem_unit = 1};
+	struct pl_sysinfo_source src = {
+	    .memory_limit_bytes = PL_UNLIMITED, .swap_limit_bytes = PL_UNLIMITED, .has_loads = true};
+
+	/* 0.50 in 11-bit fixed point is 1024; sysinfo's 16-bit fixed point: 32768. */
+	src.loads_fixed[0] = PL_LOADAVG_FIXED_1 / 2;
+	src.loads_fixed[1] = PL_LOADAVG_FIXED_1;
+	src.loads_fixed[2] = 0;
+	pl_sysinfo_adjust(&si, &src);
+	ck_assert_uint_eq(si.loads[0], 32768);
+	ck_assert_uint_eq(si.loads[1], 65536);
+	ck_assert_uint_eq(si.loads[2], 0);
+	/* Without a sample: the host's. */
+	si.loads[0] = 7;
+	src.has_loads = false;
+	pl_sysinfo_adjust(&si, &src);
+	ck_assert_uint_eq(si.loads[0], 7);
+}
+END_TEST
+
+static void cpuset_of(const char *list, struct pl_cpuset *s)
+{
+	ck_assert_int_eq(pl_cpuset_parse(list, s), 0);
+}
+
+static const char *picked(const char *allowed_list, const char *const *sibling_lists, size_t n, unsigned want)
+{
+	static char buf[256];
+	struct pl_cpuset allowed, siblings[8], out;
+
+	cpuset_of(allowed_list, &allowed);
+	for (size_t i = 0; i < n; i++)
+		cpuset_of(sibling_lists[i], &siblings[i]);
+	pl_cpus_pick(&allowed, siblings, n, want, &out);
+	ck_assert_int_ge(pl_cpuset_format(&out, buf, sizeof(buf)), 0);
+	return buf;
+}
+
+START_TEST(cpus_are_spread)
+{
+	static const char *const one_on_0[] = {"0"};
+	static const char *const busy[] = {"0-1", "0", "2", "1-2", "5"};
+
+	/* Nobody else: the lowest CPUs. */
+	ck_assert_str_eq(picked("0-3", NULL, 0, 1), "0");
+	ck_assert_str_eq(picked("0-3", NULL, 0, 2), "0-1");
+	/* One container on CPU 0: the next one goes to CPU 1. */
+	ck_assert_str_eq(picked("0-3", one_on_0, 1, 1), "1");
+	/* Loads 0:2 1:2 2:2 3:0, CPU 5 outside the allowed set: 3 first, then the lowest. */
+	ck_assert_str_eq(picked("0-3", busy, 5, 1), "3");
+	ck_assert_str_eq(picked("0-3", busy, 5, 2), "0,3");
+	/* Only allowed CPUs, never more than there are. */
+	ck_assert_str_eq(picked("4,6", busy, 5, 1), "4");
+	ck_assert_str_eq(picked("4,6", busy, 5, 8), "4,6");
+}
+END_TEST
+
+START_TEST(init_signal_dispositions)
+{
+	/* SIGINT is bit 1 (0x2), SIGTERM bit 14 (0x4000). */
+	const char *plain = "Name:\tsleep\nSigQ:\t0/1\nSigPnd:\t0000000000000000\n"
+			    "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
+			    "SigCgt:\t0000000000000000\n";
+	const char *sh = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000004\n"
+			 "SigCgt:\t0000000000004002\n";
+	const char *init = "SigBlk:\t0000000000014002\nSigIgn:\t0000000000000000\n"
+			   "SigCgt:\t0000000000000000\n";
+	const char *ignoring = "SigBlk:\t0\nSigIgn:\t0000000000000002\nSigCgt:\t0\n";
+
+	ck_assert(pl_init_drops_signal(plain, SIGINT));
+	ck_assert(pl_init_drops_signal(plain, SIGTERM));
+	ck_assert(!pl_init_drops_signal(sh, SIGINT));
+	ck_assert(!pl_init_drops_signal(sh, SIGTERM));
+	ck_assert(pl_init_drops_signal(sh, SIGHUP));
+	ck_assert(!pl_init_drops_signal(init, SIGINT)); /* blocked: a signalfd reads it */
+	ck_assert(!pl_init_drops_signal(ignoring, SIGINT));
+	ck_assert(!pl_init_drops_signal("garbage", SIGINT)); /* cannot tell: leave it */
+}
+END_TEST
+
+START_TEST(capability_names_and_numbers)
+{
+	uint64_t m = 0;
+
+	ck_assert_int_eq(pl_caps_parse("cap_checkpoint_restore,BPF,perfmon", &m), 0);
+	ck_assert_uint_eq(m, (1ULL << 40) | (1ULL << 39) | (1ULL << 38));
+	m = 0;
+	ck_assert_int_eq(pl_caps_parse("CAP_AUDIT_READ,12", &m), 0);
+	ck_assert_uint_eq(m, (1ULL << 37) | (1ULL << 12));
+	ck_assert_int_eq(pl_caps_parse("64", &m), -EINVAL);
+	ck_assert_int_eq(pl_caps_parse("cap_", &m), -EINVAL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("launcher");
@@ -358,6 +454,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, errors_name_the_reason);
 	tcase_add_test(tc, masked_paths_cover_the_usual);
 	tcase_add_test(tc, sysinfo_is_the_containers);
+	tcase_add_test(tc, sysinfo_loads_are_the_containers);
+	tcase_add_test(tc, cpus_are_spread);
+	tcase_add_test(tc, init_signal_dispositions);
+	tcase_add_test(tc, capability_names_and_numbers);
 	suite_add_tcase(s, tc);
 	return s;
 }

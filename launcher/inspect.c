@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared by `proclens show`, `explain` and `stats`: arguments, rendering a served file with
+ * the daemon's code, errors, JSON. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../fs/fs.h"
+#include "inspect.h"
+#include "proclens/cleanup.h"
+
+void pl_inspect_usage(const char *cmd, FILE *f)
+{
+	fprintf(
+	    f,
+	    "Usage: proclens %s FILE (--pid PID | --cgroup PATH) [--json] [--cpu-count=quota|cpuset]\n\n"
+	    "%s\n\n"
+	    "  FILE               a file proclensfs serves: meminfo, cpuinfo, stat, uptime, loadavg,\n"
+	    "                     swaps, diskstats, pressure/cpu, ... (or proc/meminfo, /proc/meminfo,\n"
+	    "                     /sys/devices/system/cpu/online, sys/devices/system/cpu/cpu0/...)\n"
+	    "  -p, --pid PID      as that process reads it (a container's processes: its init's cgroups)\n"
+	    "  -c, --cgroup PATH  as a process in that cgroup reads it (\"/proclens/web\", from the\n"
+	    "                     hierarchies' roots)\n"
+	    "  -j, --json         one JSON object\n"
+	    "  --cpu-count=MODE   quota (default): CPUs cut to ceil(quota/period), as proclensfs;\n"
+	    "                     cpuset: the cpuset only, as proclensfs --cpu-count=cpuset\n"
+	    "  -h, --help\n",
+	    cmd,
+	    strcmp(cmd, "explain") == 0
+		? "Each field of FILE with where it came from: the cgroup file, the level of the hierarchy,\n"
+		  "its raw value, the host value it was held against, and the rule applied."
+		: "Print exactly what a reader of proclensfs's FILE gets, computed by the daemon's own\n"
+		  "code; no mount needed.");
+}
+
+static int parse_pid(const char *s, pid_t *pid)
+{
+	uint64_t v;
+
+	if (pl_parse_u64(s, &v) < 0 || v == 0 || v > INT_MAX)
+		return -EINVAL;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+int pl_inspect_parse(int argc, char **argv, struct pl_inspect_opts *o, struct pl_err *e)
+{
+	static const struct option options[] = {
+	    {"pid", required_argument, NULL, 'p'}, {"cgroup", required_argument, NULL, 'c'},
+	    {"json", no_argument, NULL, 'j'},	   {"cpu-count", required_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	};
+	const char *file = NULL;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->cpu_count_from_quota = true;
+	/* optind = 0 re-initialises getopt, so a second parse (the unit tests) starts clean. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:c:jh", options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (o->pid || parse_pid(optarg, &o->pid) < 0)
+				return pl_usagef(e, "--pid wants one process id, not '%s'", optarg);
+			break;
+		case 'c':
+			if (o->cgroup)
+				return pl_usagef(e, "--cgroup given twice");
+			o->cgroup = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'C':
+			if (strcmp(optarg, "quota") == 0)
+				o->cpu_count_from_quota = true;
+			else if (strcmp(optarg, "cpuset") == 0)
+				o->cpu_count_from_quota = false;
+			else
+				return pl_usagef(e, "--cpu-count wants quota or cpuset, not '%s'", optarg);
+			break;
+		case 'h':
+			pl_inspect_usage(argv[0], stdout);
+			return 1;
+		case ':':
+			return pl_usagef(e, "%s needs an argument", argv[optind - 1]);
+		default:
+			return pl_usagef(e, "unknown option '%s' (see proclens %s --help)", argv[optind - 1],
+					 argv[0]);
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (file)
+			return pl_usagef(e, "one FILE only ('%s' and '%s')", file, argv[optind]);
+		file = argv[optind];
+	}
+	if (!file)
+		return pl_usagef(e, "which file? (see proclens %s --help)", argv[0]);
+	if (!o->pid == !o->cgroup)
+		return pl_usagef(e, "give one of --pid PID or --cgroup PATH");
+	return pl_inspect_normalize(file, o->file, sizeof(o->file), e) < 0 ? -EINVAL : 0;
+}
+
+int pl_inspect_normalize(const char *in, char *out, size_t size, struct pl_err *e)
+{
+	static const char mirrored[] = "sys/devices/system/cpu/";
+	char proc_path[256];
+	const char *p = in;
+
+	while (*p == '/')
+		p++;
+	for (const char *c = p; *c;) {
+		size_t len = strcspn(c, "/");
+
+		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return pl_usagef(e, "'%s': no \".\" or \"..\" in FILE", in);
+		c += len;
+		c += *c == '/';
+	}
+	snprintf(proc_path, sizeof(proc_path), "proc/%s", p);
+	if (pl_view_find(p))
+		snprintf(out, size, "%s", p);
+	else if (pl_view_find(proc_path))
+		snprintf(out, size, "%s", proc_path);
+	else if (strncmp(p, mirrored, sizeof(mirrored) - 1) == 0 &&
+		 (size_t)snprintf(out, size, "%s", p) < size)
+		; /* below the mirrored directory: the render says whether it exists */
+	else {
+		struct pl_buf names;
+		int r;
+
+		pl_buf_init(&names);
+		for (size_t i = 0; i < pl_views_count; i++)
+			pl_buf_printf(&names, "%s%s", i ? ", " : "",
+				      strncmp(pl_views[i].path, "proc/", 5) == 0 ? pl_views[i].path + 5
+										 : pl_views[i].path);
+		r = pl_usagef(e, "proclensfs serves no '%s' (it serves %s and sys/devices/system/cpu/...)",
+			      in, names.data ? names.data : "");
+		pl_buf_free(&names);
+		(void)r;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int sys_pidfd_open(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* A pidfd polls readable once its process has exited (reaped or not). */
+static bool pidfd_exited(int pidfd)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	return poll(&p, 1, 0) > 0;
+}
+
+/* An error whose message already says it all (no strerror appended). */
+static int plain_err(struct pl_err *e, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int plain_err(struct pl_err *e, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->err = -r;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static const char *who(const struct pl_inspect_opts *o, char *buf, size_t size)
+{
+	if (o->cgroup)
+		snprintf(buf, size, "cgroup %s", o->cgroup);
+	else
+		snprintf(buf, size, "pid %d", (int)o->pid);
+	return buf;
+}
+
+void pl_inspect_explain_error(const struct pl_inspect_opts *o, int r, const struct pl_trace *t,
+			      bool pid_exited, struct pl_err *e)
+{
+	const struct pl_trace_source *s = t ? pl_trace_last_error(t) : NULL;
+	char whom[300];
+
+	who(o, whom, sizeof(whom));
+	if (pid_exited) {
+		plain_err(e, -ESRCH, "process %d exited during the call", (int)o->pid);
+		return;
+	}
+	/* A value that cannot be read reaches us as EIO, as a reader of the mount gets it;
+	 * the trace says which. ENOENT is the path itself. */
+	if (r == -ENOENT) {
+		plain_err(e, r, "proclensfs serves no %s here", o->file);
+		return;
+	}
+	if (s && strcmp(s->quantity, "pressure") == 0) {
+		plain_err(e, s->err, "cannot render %s for %s: no %s for it: %s", o->file, whom, s->file,
+			  s->raw[0] ? s->raw : strerror(-s->err));
+		return;
+	}
+	if (s && s->err == -ENOENT && !s->file[0]) {
+		plain_err(e, -ENOENT,
+			  "cannot render %s for %s: the cgroup is in no %s hierarchy (no %s controller)",
+			  o->file, whom, s->controller, s->controller);
+		return;
+	}
+	if (s && s->err == -ENOENT) {
+		plain_err(e, -ENOENT, "cannot render %s for %s: cgroup %s has no %s controller: no %s",
+			  o->file, whom, s->cgroup, s->controller, s->path);
+		return;
+	}
+	if (s && s->err == -EINVAL) {
+		plain_err(e, -EINVAL, "cannot render %s for %s: malformed %s ('%s')", o->file, whom, s->path,
+			  s->raw);
+		return;
+	}
+	if (s) {
+		pl_errf(e, s->err, "cannot render %s for %s: cannot read %s", o->file, whom, s->path);
+		return;
+	}
+	pl_errf(e, r, "cannot render %s for %s", o->file, whom);
+}
+
+/* The daemon's code logs its failures for a syslog reader; here the person gets one line of
+ * ours instead, so its stderr is parked on /dev/null while it runs. */
+static int quiet_stderr(void)
+{
+	int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	_cleanup_close_ int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (saved < 0 || null_fd < 0) {
+		pl_closep(&saved);
+		return -1;
+	}
+	fflush(stderr);
+	dup2(null_fd, STDERR_FILENO);
+	return saved;
+}
+
+static void restore_stderr(int saved)
+{
+	if (saved < 0)
+		return;
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+
+static int check_cgroup(const char *path, struct pl_err *e)
+{
+	struct pl_cgroup_root root;
+	struct pl_cgroup cg = {0};
+	int r;
+
+	pl_cgroup_root_init(&root);
+	r = pl_cgroup_root_detect(&root);
+	if (r < 0)
+		return pl_errf(e, r, "cannot find the cgroup hierarchies in /proc/self/mountinfo");
+	r = pl_cgroup_from_path(&root, path, &cg);
+	pl_cgroup_free(&cg);
+	pl_cgroup_root_close(&root);
+	if (r == -ENOENT)
+		return plain_err(e, r, "no such cgroup: %s", path);
+	if (r < 0)
+		return pl_errf(e, r, "bad cgroup path %s", path);
+	return 0;
+}
+
+int pl_inspect_render(const struct pl_inspect_opts *o, struct pl_trace *t, char **out, size_t *len,
+		      struct pl_err *e)
+{
+	struct pl_fs_config cfg = {.cache_ms = 0, .view = {.cpu_count_from_quota = o->cpu_count_from_quota}};
+	_cleanup_close_ int pidfd = -1;
+	struct pl_fs *fs = NULL;
+	bool exited;
+	int r, saved;
+
+	if (o->pid) {
+		pidfd = sys_pidfd_open(o->pid);
+		if (pidfd == -ESRCH)
+			return plain_err(e, -ESRCH, "no such process: %d", (int)o->pid);
+		if (pidfd < 0)
+			return pl_errf(e, pidfd, "cannot open process %d", (int)o->pid);
+		if (pidfd_exited(pidfd))
+			return plain_err(e, -ESRCH,
+					 "process %d has exited (a zombie not yet reaped by its parent)",
+					 (int)o->pid);
+	} else {
+		r = check_cgroup(o->cgroup, e);
+		if (r < 0)
+			return r;
+	}
+	saved = quiet_stderr();
+	r = pl_fs_new(&cfg, &fs);
+	if (r >= 0) {
+		pl_trace_begin(t);
+		r = pl_fs_render_for(fs, o->file, o->pid, o->cgroup, out, len);
+		pl_trace_end();
+		pl_fs_free(fs);
+	} else {
+		restore_stderr(saved);
+		return pl_errf(e, r, "cannot open /proc, /sys or the cgroup hierarchies");
+	}
+	restore_stderr(saved);
+	/* A pid that exited during the call may have been reused meanwhile: whatever was
+	 * rendered cannot be vouched for. */
+	exited = o->pid && pidfd_exited(pidfd);
+	if (r >= 0 && exited) {
+		free(*out);
+		*out = NULL;
+		r = -ESRCH;
+	}
+	if (r < 0) {
+		pl_inspect_explain_error(o, r, t, exited, e);
+		return -e->err;
+	}
+	return 0;
+}
+
+void pl_json_string(struct pl_buf *b, const char *s)
+{
+	pl_buf_puts(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			pl_buf_puts(b, "\\\"");
+			break;
+		case '\\':
+			pl_buf_puts(b, "\\\\");
+			break;
+		case '\n':
+			pl_buf_puts(b, "\\n");
+			break;
+		case '\t':
+			pl_buf_puts(b, "\\t");
+			break;
+		case '\r':
+			pl_buf_puts(b, "\\r");
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				pl_buf_printf(b, "\\u%04x", *p);
+			else
+				pl_buf_append(b, (const char *)p, 1);
+		}
+	}
+	pl_buf_puts(b, "\"");
+}
+
+void pl_inspect_json_head(struct pl_buf *b, const struct pl_inspect_opts *o)
+{
+	pl_buf_puts(b, "{\"file\": ");
+	pl_json_string(b, o->file);
+	if (o->cgroup) {
+		pl_buf_puts(b, ", \"cgroup\": ");
+		pl_json_string(b, o->cgroup);
+	} else {
+		pl_buf_printf(b, ", \"pid\": %d", (int)o->pid);
+	}
+}
+
+int pl_inspect_fail(const char *cmd, const struct pl_err *e, bool usage)
+{
+	fprintf(stderr, "proclens %s: %s\n", cmd, e->msg);
+	return usage ? 2 : 1;
+}

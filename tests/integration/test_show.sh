@@ -1,0 +1,284 @@
+#!/bin/bash
+# proclens show, explain and stats against the real thing: what `show` prints must be what a
+# process in that cgroup reads through a mounted proclensfs (byte for byte where nothing moves,
+# field by field with a tolerance where counters move), `explain` must name the cgroup file
+# and the level whose limit is in effect, `stats` must list a running container, and every
+# error must be one clear line.
+. "$(dirname "$0")/lib.sh"
+
+[ -x "$PROCLENS" ] || { t_fail "no $PROCLENS (run make)"; t_done; }
+[ -x "$PROCLENSFS" ] || { t_fail "no $PROCLENSFS (run make)"; t_done; }
+[ -c /dev/fuse ] || t_skip_all "no /dev/fuse"
+command -v jq >/dev/null || { t_fail "jq is needed (scripts/install-deps.sh installs it)"; t_done; }
+
+tmp=$(t_mktemp_dir)
+mnt=$tmp/mnt
+name=proclens-test-show-$$
+MiB=$((1024 * 1024))
+
+# The cgroup at the same path, /NAME, in every hierarchy, so that --cgroup /NAME names it
+# (t_cg_make nests below this shell's cgroups, which differ per v1 hierarchy).
+# show_cg NAME [MEM] [QUOTA PERIOD] [CPUS]: sets CG_DIRS; removed at exit.
+show_cg() {
+	local n=$1 mem=${2:-} quota=${3:-} period=${4:-} cpus=${5:-} c d
+	CG_DIRS=""
+	if t_cgroup_v2; then
+		for c in cpuset cpu memory pids; do
+			grep -qw "$c" /sys/fs/cgroup/cgroup.subtree_control ||
+				echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || return 1
+		done
+		d=/sys/fs/cgroup/$n
+		mkdir "$d" || return 1
+		t_defer "t_cg_remove '$d'"
+		[ -z "$mem" ] || echo "$mem" >"$d/memory.max" || return 1
+		[ -z "$quota" ] || echo "$quota $period" >"$d/cpu.max" || return 1
+		[ -z "$cpus" ] || echo "$cpus" >"$d/cpuset.cpus" || return 1
+		CG_DIRS=$d
+		return 0
+	fi
+	for c in memory cpu cpuacct cpuset pids; do
+		d=/sys/fs/cgroup/$c/$n
+		[ -d "/sys/fs/cgroup/$c" ] || continue
+		[ -d "$d" ] && continue # co-mounted cpu,cpuacct: one directory
+		mkdir "$d" || return 1
+		t_defer "t_cg_remove '$d'"
+		case $c in
+		memory) [ -z "$mem" ] || echo "$mem" >"$d/memory.limit_in_bytes" || return 1 ;;
+		cpu) if [ -n "$quota" ]; then
+			echo "$period" >"$d/cpu.cfs_period_us" && echo "$quota" >"$d/cpu.cfs_quota_us" || return 1
+		fi ;;
+		cpuset) cat "$(dirname "$d")/cpuset.mems" >"$d/cpuset.mems" &&
+			if [ -n "$cpus" ]; then echo "$cpus" >"$d/cpuset.cpus"; else
+				cat "$(dirname "$d")/cpuset.cpus" >"$d/cpuset.cpus"; fi || return 1 ;;
+		esac
+		CG_DIRS="${CG_DIRS:+$CG_DIRS }$d"
+	done
+}
+
+# near NAME GOT WANT TOLERANCE: every line has the same words, numbers within TOLERANCE.
+near() {
+	local r
+	r=$(paste -d '\n' <(printf '%s\n' "$2") <(printf '%s\n' "$3") | awk -v tol="$4" '
+		NR % 2 == 1 { got = $0; next }
+		{
+			n = split(got, g, /[ \t]+/); m = split($0, w, /[ \t]+/)
+			if (n != m) { print "line " NR/2 ": \"" got "\" vs \"" $0 "\""; exit }
+			for (i = 1; i <= n; i++) {
+				if (g[i] ~ /^[0-9.]+$/ && w[i] ~ /^[0-9.]+$/) {
+					d = g[i] - w[i]; if (d < 0) d = -d
+					if (d > tol) { print "line " NR/2 " field " i ": " g[i] " vs " w[i]; exit }
+				} else if (g[i] != w[i]) { print "line " NR/2 ": \"" got "\" vs \"" $0 "\""; exit }
+			}
+		}')
+	if [ "$(printf '%s\n' "$2" | wc -l)" != "$(printf '%s\n' "$3" | wc -l)" ]; then
+		r="$(printf '%s\n' "$2" | wc -l) lines vs $(printf '%s\n' "$3" | wc -l)"
+	fi
+	if [ -z "$r" ]; then t_pass "$1"; else t_fail "$1: $r"; fi
+}
+
+t_check "proclensfs mounts" t_start_fs "$mnt" --cache-ms 0
+show_cg "$name" $((256 * MiB)) 50000 100000 || { t_fail "cannot make test cgroup"; t_done; }
+cgs=$CG_DIRS
+in_cg() { sh -c "$(t_cg_enter_cmd $cgs) && $1"; }
+
+if t_cgroup_v2; then memfile=memory.max; cpufile=cpu.max; cpuraw="50000 100000"; else
+	memfile=memory.limit_in_bytes; cpufile=cpu.cfs_quota_us; cpuraw=50000; fi
+
+# ---- show --cgroup: a process of our pid namespace in that cgroup ----
+for f in proc/cpuinfo sys/devices/system/cpu/online proc/swaps; do
+	t_eq "show $f --cgroup is byte for byte what the mount serves" \
+		"$("$PROCLENS" show "$f" --cgroup "/$name")" "$(in_cg "cat '$mnt/$f'")"
+done
+t_eq "show cpuinfo (short name) is proc/cpuinfo" "$("$PROCLENS" show cpuinfo --cgroup "/$name")" \
+	"$(in_cg "cat '$mnt/proc/cpuinfo'")"
+t_eq "show /proc/meminfo and proc/meminfo and meminfo are one file" \
+	"$("$PROCLENS" show /proc/meminfo --cgroup "/$name" | head -n 1)" \
+	"$("$PROCLENS" show proc/meminfo --cgroup "/$name" | head -n 1)"
+got=$("$PROCLENS" show meminfo --cgroup "/$name")
+want=$(in_cg "cat '$mnt/proc/meminfo'")
+t_match "show meminfo --cgroup has the 256 MiB limit" "$got" "^MemTotal: +$((256 * 1024)) kB"
+near "show meminfo --cgroup matches the mount line by line (4 MiB)" "$got" "$want" 4096
+got=$("$PROCLENS" show stat --cgroup "/$name")
+want=$(in_cg "cat '$mnt/proc/stat'")
+near "show stat --cgroup matches the mount line by line (200 ticks)" "$got" "$want" 200
+got=$("$PROCLENS" show uptime --cgroup "/$name")
+want=$(in_cg "cat '$mnt/proc/uptime'")
+near "show uptime --cgroup matches the mount (2 s)" "$got" "$want" 2
+
+# ---- show --pid: a container's process (another pid namespace: its init's cgroup) ----
+t_in_container "$mnt" "$cgs" "exec sleep 3141" 2>/dev/null &
+ct_job=$!
+ctpid=""
+for ((i = 0; i < 50; i++)); do
+	# The container's init: a "sleep 3141" in our test cgroup.
+	for p in $(cat "${cgs%% *}/cgroup.procs"); do
+		[ "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" = "sleep 3141 " ] && ctpid=$p
+	done
+	[ -n "$ctpid" ] && break
+	sleep 0.1
+done
+# The container's pid 1 ignores signals it has no handler for, except SIGKILL.
+[ -z "$ctpid" ] || t_defer "kill -KILL $ctpid 2>/dev/null; wait $ct_job 2>/dev/null"
+if [ -z "$ctpid" ]; then
+	t_fail "container did not start"
+else
+	# A reader in the container's pid namespace reads the mount as the container does.
+	in_ct() { nsenter --target "$ctpid" --pid -- sh -c "$1"; }
+	for f in proc/cpuinfo sys/devices/system/cpu/online proc/swaps; do
+		t_eq "show $f --pid is byte for byte what the container reads" \
+			"$("$PROCLENS" show "$f" --pid "$ctpid")" "$(in_ct "cat '$mnt/$f'")"
+	done
+	near "show meminfo --pid matches the container's (4 MiB)" \
+		"$("$PROCLENS" show meminfo --pid "$ctpid")" "$(in_ct "cat '$mnt/proc/meminfo'")" 4096
+	near "show stat --pid matches the container's (200 ticks)" \
+		"$("$PROCLENS" show stat --pid "$ctpid")" "$(in_ct "cat '$mnt/proc/stat'")" 200
+	got=$("$PROCLENS" show uptime --pid "$ctpid")
+	near "show uptime --pid matches the container's (2 s)" "$got" "$(in_ct "cat '$mnt/proc/uptime'")" 2
+	t_range "show uptime --pid counts from the container's start" "${got%%.*}" 0 60
+	t_match "explain --pid follows the container's init to its cgroup" \
+		"$("$PROCLENS" explain meminfo --pid "$ctpid")" "memory limit: $memfile of /$name \($((256 * MiB))\)"
+	json=$("$PROCLENS" show meminfo --pid "$ctpid" --json)
+	t_eq "show --json carries the pid" "$(echo "$json" | jq -r .pid)" "$ctpid"
+	t_eq "show --json content is the file" "$(echo "$json" | jq -r .content | head -n 1)" \
+		"$("$PROCLENS" show meminfo --pid "$ctpid" | head -n 1)"
+fi
+
+# ---- explain: the file, the level, the raw value, the rule ----
+out=$("$PROCLENS" explain meminfo --cgroup "/$name")
+t_match "explain MemTotal names $memfile of the cgroup and its raw value" "$out" \
+	"memory limit: $memfile of /$name \($((256 * MiB))\)"
+t_match "explain MemTotal holds the limit against the host's" "$out" \
+	"the memory limit $((256 * 1024)) kB .*tighter than the host's MemTotal [0-9]+ kB"
+t_match "explain names the memory.stat key behind Cached" "$out" \
+	"memory.stat file: memory.stat $(t_cgroup_v2 && echo file || echo total_cache) of /$name"
+out=$("$PROCLENS" explain cpuinfo --cgroup "/$name")
+t_match "explain cpuinfo names $cpufile and the ceil rule" "$out" \
+	"cpu quota: $cpufile of /$name \($cpuraw\)"
+t_match "explain cpuinfo gives the CPU count's rule" "$out" "quota 50000/100000 us = 0.50 CPUs, ceil 1"
+out=$("$PROCLENS" explain cpuinfo --cgroup "/$name" --cpu-count=cpuset)
+t_match "explain says when --cpu-count=cpuset ignores the quota" "$out" "not applied \(--cpu-count=cpuset\)"
+
+# A child without limits of its own: the ancestor's limit is the one in effect. (A tree of
+# its own: on v2 a cgroup with processes, as $name now has, cannot hand controllers down.)
+show_cg "$name-tree" $((256 * MiB)) 50000 100000 || t_fail "cannot make test cgroup $name-tree"
+if t_cgroup_v2; then
+	echo "+memory +cpu" >"/sys/fs/cgroup/$name-tree/cgroup.subtree_control"
+	mkdir "/sys/fs/cgroup/$name-tree/inner" && t_defer "rmdir /sys/fs/cgroup/$name-tree/inner"
+else
+	for c in memory cpu cpuacct; do
+		[ -d "/sys/fs/cgroup/$c/$name-tree/inner" ] && continue
+		mkdir "/sys/fs/cgroup/$c/$name-tree/inner" && t_defer "rmdir /sys/fs/cgroup/$c/$name-tree/inner"
+	done
+fi
+out=$("$PROCLENS" explain meminfo --cgroup "/$name-tree/inner")
+t_match "explain on a child names the limiting ancestor" "$out" \
+	"memory limit: $memfile of /$name-tree \($((256 * MiB))\) in effect, tighter than /$name-tree/inner \("
+json=$("$PROCLENS" explain meminfo --cgroup "/$name-tree/inner" --json)
+t_eq "explain --json: the effective MemTotal source is the ancestor" \
+	"$(echo "$json" | jq -r '.fields[] | select(.name == "MemTotal") | .sources[] | select(.effective) | "\(.cgroup) \(.level) \(.file)"')" \
+	"/$name-tree ancestor $memfile"
+json=$("$PROCLENS" explain stat --cgroup "/$name-tree/inner" --json)
+t_eq "explain --json: the effective cpu quota is the ancestor's" \
+	"$(echo "$json" | jq -r '[.files_read[] | select(.quantity == "cpu quota" and .effective) | .cgroup] | unique | join(",")')" \
+	"/$name-tree"
+
+# ---- errors: one line, exit 1 (runtime) or 2 (usage) ----
+err_case() { # NAME WANT_RC ERE ARGS...
+	local n=$1 rc_want=$2 ere=$3 out rc
+	shift 3
+	out=$("$PROCLENS" "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" = "$rc_want" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+		printf '%s\n' "$out" | grep -Eq -- "$ere"; then t_pass "$n"; else
+		t_fail "$n: rc $rc (want $rc_want), stderr: $out"
+	fi
+}
+err_case "no such pid" 1 "^proclens show: no such process: 999999999?\$" show meminfo --pid 99999999
+err_case "no such cgroup" 1 "^proclens show: no such cgroup: /$name-nope\$" show meminfo --cgroup "/$name-nope"
+err_case "explain: no such cgroup" 1 "no such cgroup" explain meminfo --cgroup "/$name-nope"
+err_case "not a served file" 2 "serves no 'nosuchfile'" show nosuchfile --cgroup "/$name"
+err_case "no pid and no cgroup" 2 "give one of --pid PID or --cgroup PATH" show meminfo
+err_case "both pid and cgroup" 2 "give one of" show meminfo --pid 1 --cgroup /
+err_case "a bad pid" 2 "--pid wants one process id" show meminfo --pid x
+# A zombie: exited, not reaped. Its numbers are no longer anyone's.
+sh -c 'sleep 0.1 & exec sleep 3' &
+zparent=$!
+sleep 0.5
+zpid=$(pgrep -P "$zparent" | head -n 1)
+err_case "a pid that has exited" 1 "process $zpid has exited" show meminfo --pid "$zpid"
+wait "$zparent"
+# A pid exiting while we render: either the render completes first or the call says so.
+bad=""
+for ((i = 0; i < 20; i++)); do
+	sleep 0.0$((i % 5)) &
+	p=$!
+	out=$("$PROCLENS" show meminfo --pid "$p" 2>&1)
+	case $out in
+	MemTotal:*) ;;
+	"proclens show: process $p exited during the call" | "proclens show: no such process: $p" | \
+		"proclens show: process $p has exited"*) ;;
+	*) bad="$out" ;;
+	esac
+	wait "$p" 2>/dev/null
+done
+t_eq "pids exiting around the call give output or one clear line" "$bad" ""
+# A cgroup without the controller the file needs.
+if t_cgroup_v2; then
+	# A parent that hands only cpu down: its child has no memory controller.
+	mkdir "/sys/fs/cgroup/$name-nm" && t_defer "t_cg_remove /sys/fs/cgroup/$name-nm"
+	echo "+cpu" >"/sys/fs/cgroup/$name-nm/cgroup.subtree_control"
+	mkdir "/sys/fs/cgroup/$name-nm/sub"
+	err_case "a cgroup without the memory controller" 1 \
+		"cgroup /$name-nm/sub has no memory controller: no /sys/fs/cgroup/$name-nm/sub/memory.current\$" \
+		show meminfo --cgroup "/$name-nm/sub"
+else
+	mkdir "/sys/fs/cgroup/memory/$name-memonly" && t_defer "rmdir /sys/fs/cgroup/memory/$name-memonly"
+	err_case "a cgroup without the cpuacct controller" 1 \
+		"the cgroup is in no cpuacct hierarchy \(no cpuacct controller\)\$" \
+		show stat --cgroup "/$name-memonly"
+	mkdir "/sys/fs/cgroup/cpu/$name-cpuonly" && t_defer "rmdir /sys/fs/cgroup/cpu/$name-cpuonly"
+	err_case "a cgroup without the memory controller" 1 \
+		"the cgroup is in no memory hierarchy \(no memory controller\)\$" \
+		show meminfo --cgroup "/$name-cpuonly"
+fi
+
+# ---- stats while a container runs ----
+ctname=proclens-test-stats-$$
+# --init: SIGTERM to run reaches sleep through an init that forwards it.
+"$PROCLENS" run --init --name "$ctname" --memory 128M --cpus 0.5 -- sleep 60 >"$tmp/run.log" 2>&1 &
+run_job=$!
+t_defer "kill $run_job 2>/dev/null; wait $run_job 2>/dev/null"
+for ((i = 0; i < 100; i++)); do
+	procs=$(cat "/sys/fs/cgroup/proclens/$ctname/cgroup.procs" "/sys/fs/cgroup/memory/proclens/$ctname/cgroup.procs" 2>/dev/null)
+	[ -n "$procs" ] && break
+	sleep 0.1
+done
+[ -n "$procs" ] || t_fail "proclens run did not start a container: $(cat "$tmp/run.log")"
+json=$("$PROCLENS" stats --no-stream --json --cgroup "/$name")
+t_eq "stats --no-stream --json is a JSON array" "$(jq -r type <<<"$json")" array
+row=$(jq -c ".[] | select(.name == \"$ctname\")" <<<"$json")
+t_eq "stats lists the running container by name" "$(jq -r .cgroup <<<"$row")" "/proclens/$ctname"
+t_eq "stats shows its memory limit" "$(jq -r .memory_limit_bytes <<<"$row")" $((128 * MiB))
+t_eq "stats shows its CPU quota" "$(jq -r .cpu_quota_cpus <<<"$row")" 0.5
+t_range "stats counts its pids" "$(jq -r .pids <<<"$row")" 1 10
+row=$(jq -c ".[] | select(.cgroup == \"/$name\")" <<<"$json")
+t_eq "stats shows a cgroup given by path" "$(jq -r .memory_limit_bytes <<<"$row")" $((256 * MiB))
+out=$("$PROCLENS" stats --no-stream)
+t_match "stats --no-stream prints a table with the container" "$out" "^$ctname +"
+t_match "stats has a header" "$out" "^NAME +MEM USED +MEM LIMIT +MEM % +CPU % +CPU QUOTA +PIDS +LOAD"
+out=$(timeout 5 "$PROCLENS" stats --interval 0.2 </dev/null | head -c 100000)
+t_match "stats streams until stopped (not a tty: no raw mode)" "$out" "$ctname"
+if command -v script >/dev/null; then
+	# On a terminal: q ends it with status 0 and the terminal as it was (canonical, echo).
+	out=$( (sleep 1; printf q) | timeout 10 script -qfec \
+		"'$PROCLENS' stats --interval 0.2; echo RC=\$?; stty -a" /dev/null 2>&1)
+	t_match "stats on a terminal exits 0 on q" "$out" "RC=0"
+	t_match "stats restores the terminal" "$out" "[^-]icanon .*[^-]echo "
+	out=$(timeout 10 script -qfec "sh -c '\"$PROCLENS\" stats --interval 0.2 & p=\$!; sleep 1; kill -INT \$p; wait \$p; echo RC=\$?'" /dev/null </dev/null 2>&1)
+	t_match "stats exits 0 on Ctrl-C (SIGINT)" "$out" "RC=0"
+fi
+err_case "stats: no such cgroup" 1 "no such cgroup: /$name-nope" stats --no-stream --cgroup "/$name-nope"
+kill "$run_job" 2>/dev/null
+wait "$run_job" 2>/dev/null
+
+t_done

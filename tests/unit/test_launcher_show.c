@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `proclens show` and `explain` arguments, FILE names, JSON; `proclens stats` arguments and
+ * its table and JSON. The rendering itself is the daemon's, tested with the views. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../launcher/inspect.h"
+#include "proclens/util.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+static int parse(char **argv, int argc, struct pl_inspect_opts *o, struct pl_err *e)
+{
+	memset(e, 0, sizeof(*e));
+	return pl_inspect_parse(argc, argv, o, e);
+}
+
+START_TEST(pid_or_cgroup)
+{
+	char *a1[] = {"show", "meminfo", "--pid", "42", NULL};
+	char *a2[] = {"explain", "--cgroup", "/proclens/web", "--json", "/proc/stat", NULL};
+	char *a3[] = {"show", "-p", "7", "--cpu-count=cpuset", "sys/devices/system/cpu/online", NULL};
+	struct pl_inspect_opts o;
+	struct pl_err e;
+
+	ck_assert_int_eq(parse(a1, ARGC(a1), &o, &e), 0);
+	ck_assert_str_eq(o.file, "proc/meminfo");
+	ck_assert_int_eq(o.pid, 42);
+	ck_assert_ptr_null(o.cgroup);
+	ck_assert(!o.json && o.cpu_count_from_quota);
+	ck_assert_int_eq(parse(a2, ARGC(a2), &o, &e), 0);
+	ck_assert_str_eq(o.file, "proc/stat");
+	ck_assert_str_eq(o.cgroup, "/proclens/web");
+	ck_assert_int_eq(o.pid, 0);
+	ck_assert(o.json);
+	ck_assert_int_eq(parse(a3, ARGC(a3), &o, &e), 0);
+	ck_assert_str_eq(o.file, "sys/devices/system/cpu/online");
+	ck_assert(!o.cpu_count_from_quota);
+}
+END_TEST
+
+START_TEST(usage_errors)
+{
+	char *none[] = {"show", "meminfo", NULL};
+	char *both[] = {"show", "meminfo", "--pid", "1", "--cgroup", "/", NULL};
+	char *nofile[] = {"show", "--pid", "1", NULL};
+	char *two[] = {"show", "meminfo", "stat", "--pid", "1", NULL};
+	char *badpid[] = {"show", "meminfo", "--pid", "0", NULL};
+	char *badmode[] = {"show", "meminfo", "--pid", "1", "--cpu-count=half", NULL};
+	char *unknown[] = {"show", "meminfo", "--pid", "1", "--frobnicate", NULL};
+	char *noarg[] = {"show", "meminfo", "--pid", NULL};
+	struct pl_inspect_opts o;
+	struct pl_err e;
+
+	ck_assert_int_eq(parse(none, ARGC(none), &o, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "give one of --pid PID or --cgroup PATH");
+	ck_assert_int_eq(parse(both, ARGC(both), &o, &e), -EINVAL);
+	ck_assert_int_eq(parse(nofile, ARGC(nofile), &o, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "which file? (see proclens show --help)");
+	ck_assert_int_eq(parse(two, ARGC(two), &o, &e), -EINVAL);
+	ck_assert_int_eq(parse(badpid, ARGC(badpid), &o, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "--pid wants one process id, not '0'");
+	ck_assert_int_eq(parse(badmode, ARGC(badmode), &o, &e), -EINVAL);
+	ck_assert_int_eq(parse(unknown, ARGC(unknown), &o, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "unknown option '--frobnicate' (see proclens show --help)");
+	ck_assert_int_eq(parse(noarg, ARGC(noarg), &o, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "--pid needs an argument");
+}
+END_TEST
+
+START_TEST(file_names)
+{
+	static const struct {
+		const char *in, *out;
+	} ok[] = {
+	    {"meminfo", "proc/meminfo"},
+	    {"proc/meminfo", "proc/meminfo"},
+	    {"/proc/meminfo", "proc/meminfo"},
+	    {"//proc/cpuinfo", "proc/cpuinfo"},
+	    {"pressure/cpu", "proc/pressure/cpu"},
+	    {"/sys/devices/system/cpu/online", "sys/devices/system/cpu/online"},
+	    {"sys/devices/system/cpu/cpu0/topology/core_id", "sys/devices/system/cpu/cpu0/topology/core_id"},
+	};
+	char out[256];
+	struct pl_err e = {0};
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_int_eq(pl_inspect_normalize(ok[i].in, out, sizeof(out), &e), 0);
+		ck_assert_str_eq(out, ok[i].out);
+	}
+	ck_assert_int_eq(pl_inspect_normalize("proc/version", out, sizeof(out), &e), -ENOENT);
+	ck_assert_ptr_nonnull(
+	    strstr(e.msg, "proclensfs serves no 'proc/version' (it serves meminfo, cpuinfo"));
+	ck_assert_int_eq(pl_inspect_normalize("online", out, sizeof(out), &e), -ENOENT);
+	ck_assert_int_eq(
+	    pl_inspect_normalize("sys/devices/system/cpu/../../../etc/passwd", out, sizeof(out), &e),
+	    -EINVAL);
+	ck_assert_int_eq(pl_inspect_normalize("./meminfo", out, sizeof(out), &e), -EINVAL);
+}
+END_TEST
+
+START_TEST(json_escaping)
+{
+	struct pl_buf b;
+
+	pl_buf_init(&b);
+	pl_json_string(&b, "a\"b\\c\nd\te\r\x01\x1f\x7f é");
+	ck_assert_str_eq(b.data, "\"a\\\"b\\\\c\\nd\\te\\r\\u0001\\u001f\\u007f é\"");
+	pl_buf_free(&b);
+}
+END_TEST
+
+START_TEST(show_json)
+{
+	struct pl_inspect_opts o = {.pid = 42};
+	struct pl_buf b;
+
+	snprintf(o.file, sizeof(o.file), "proc/uptime");
+	pl_buf_init(&b);
+	ck_assert_int_eq(pl_show_format_json(&o, "12.34 5.67\n", &b), 0);
+	ck_assert_str_eq(b.data,
+			 "{\"file\": \"proc/uptime\", \"pid\": 42, \"content\": \"12.34 5.67\\n\"}\n");
+	pl_buf_reset(&b);
+	o.pid = 0;
+	o.cgroup = "/a \"b\"";
+	ck_assert_int_eq(pl_show_format_json(&o, "", &b), 0);
+	ck_assert_str_eq(b.data,
+			 "{\"file\": \"proc/uptime\", \"cgroup\": \"/a \\\"b\\\"\", \"content\": \"\"}\n");
+	pl_buf_free(&b);
+}
+END_TEST
+
+/* ---- stats ---- */
+
+START_TEST(stats_options)
+{
+	char *a1[] = {"stats", NULL};
+	char *a2[] = {"stats", "--no-stream", "--json", "-i", "0.5", "--cgroup", "/a", "-c", "/b", NULL};
+	char *bad[] = {"stats", "--interval", "0", NULL};
+	char *extra[] = {"stats", "web", NULL};
+	struct pl_stats_opts o;
+	struct pl_err e = {0};
+
+	ck_assert_int_eq(pl_stats_parse(ARGC(a1), a1, &o, &e), 0);
+	ck_assert(!o.no_stream && !o.json);
+	ck_assert_uint_eq(o.interval_ms, 2000);
+	ck_assert_uint_eq(o.n_cgroups, 0);
+	ck_assert_int_eq(pl_stats_parse(ARGC(a2), a2, &o, &e), 0);
+	ck_assert(o.no_stream && o.json);
+	ck_assert_uint_eq(o.interval_ms, 500);
+	ck_assert_uint_eq(o.n_cgroups, 2);
+	ck_assert_str_eq(o.cgroups[0], "/a");
+	ck_assert_str_eq(o.cgroups[1], "/b");
+	ck_assert_int_eq(pl_stats_parse(ARGC(bad), bad, &o, &e), -EINVAL);
+	ck_assert_int_eq(pl_stats_parse(ARGC(extra), extra, &o, &e), -EINVAL);
+}
+END_TEST
+
+START_TEST(stats_numbers)
+{
+	char buf[32];
+
+	pl_stats_human_bytes(512, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "512B");
+	pl_stats_human_bytes(268435456, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "256MiB");
+	pl_stats_human_bytes(1536 * 1024, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "1.50MiB");
+	pl_stats_human_bytes(50 * 1024 * 1024 + 512 * 1024, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "50.5MiB");
+	/* 0.5 s of CPU over 1 s: half a CPU. */
+	ck_assert(pl_stats_cpu_percent(1000000000, 1500000000, 0, 1000000000) == 50.0);
+	ck_assert(pl_stats_cpu_percent(0, 2000000000, 0, 1000000000) == 200.0);
+	/* No time passed, or a counter that went back (a new cgroup of the same name): 0. */
+	ck_assert(pl_stats_cpu_percent(5, 10, 7, 7) == 0);
+	ck_assert(pl_stats_cpu_percent(10, 5, 0, 1000) == 0);
+}
+END_TEST
+
+static void sample_rows(struct pl_stats_sample *rows)
+{
+	memset(rows, 0, 2 * sizeof(*rows));
+	snprintf(rows[0].name, sizeof(rows[0].name), "web");
+	snprintf(rows[0].cgroup, sizeof(rows[0].cgroup), "/proclens/web");
+	rows[0].have_memory = rows[0].have_cpu_limits = rows[0].have_cpu_percent = true;
+	rows[0].have_pids = rows[0].have_load = true;
+	rows[0].memory_used_bytes = 64u << 20;
+	rows[0].memory_limit_bytes = 256u << 20;
+	rows[0].cpu_quota_usec = 50000;
+	rows[0].cpu_period_usec = 100000;
+	rows[0].cpu_percent = 49.5;
+	rows[0].pids = 3;
+	rows[0].load = 1;
+	/* A cgroup with only a memory controller, and no limit: % of the host's memory. */
+	snprintf(rows[1].name, sizeof(rows[1].name), "/system.slice/x");
+	snprintf(rows[1].cgroup, sizeof(rows[1].cgroup), "/system.slice/x");
+	rows[1].have_memory = true;
+	rows[1].memory_used_bytes = 1u << 30;
+	rows[1].memory_limit_bytes = PL_UNLIMITED;
+	rows[1].host_memory_bytes = 4ull << 30;
+}
+
+START_TEST(stats_table)
+{
+	struct pl_stats_sample rows[2];
+	struct pl_buf b;
+
+	sample_rows(rows);
+	pl_buf_init(&b);
+	pl_stats_format_table(rows, 2, &b);
+	ck_assert_str_eq(
+	    b.data, "NAME                       MEM USED  MEM LIMIT  MEM %   CPU % CPU QUOTA   PIDS  LOAD\n"
+		    "web                         64.0MiB     256MiB   25.0    49.5       0.5      3     1\n"
+		    "/system.slice/x             1.00GiB       none   25.0       -         -      -     -\n");
+	pl_buf_free(&b);
+}
+END_TEST
+
+START_TEST(stats_json)
+{
+	struct pl_stats_sample rows[2];
+	struct pl_buf b;
+
+	sample_rows(rows);
+	pl_buf_init(&b);
+	pl_stats_format_json(rows, 2, &b);
+	ck_assert_str_eq(
+	    b.data,
+	    "[{\"name\": \"web\", \"cgroup\": \"/proclens/web\", \"memory_used_bytes\": 67108864, "
+	    "\"memory_limit_bytes\": 268435456, \"memory_percent\": 25.00, \"cpu_percent\": 49.50, "
+	    "\"cpu_quota_cpus\": 0.5, \"pids\": 3, \"load\": 1},\n"
+	    " {\"name\": \"/system.slice/x\", \"cgroup\": \"/system.slice/x\", "
+	    "\"memory_used_bytes\": 1073741824, \"memory_limit_bytes\": null, \"memory_percent\": 25.00, "
+	    "\"cpu_percent\": null, \"cpu_quota_cpus\": null, \"pids\": null, \"load\": null}]\n");
+	pl_buf_reset(&b);
+	pl_stats_format_json(rows, 0, &b);
+	ck_assert_str_eq(b.data, "[]\n");
+	pl_buf_free(&b);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("launcher_show");
+	TCase *tc = tcase_create("show");
+
+	tcase_add_test(tc, pid_or_cgroup);
+	tcase_add_test(tc, usage_errors);
+	tcase_add_test(tc, file_names);
+	tcase_add_test(tc, json_escaping);
+	tcase_add_test(tc, show_json);
+	tcase_add_test(tc, stats_options);
+	tcase_add_test(tc, stats_numbers);
+	tcase_add_test(tc, stats_table);
+	tcase_add_test(tc, stats_json);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
