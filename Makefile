@@ -33,14 +33,14 @@ CFLAGS ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -DPROCLENS_VERSION='"$(VERSION)"' -Iinclude
 FUSE_CFLAGS := $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
 FUSE_LIBS := $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null)
-MOUNT_CFLAGS := $(shell $(PKG_CONFIG) --cflags mount 2>/dev/null)
-MOUNT_LIBS := $(shell $(PKG_CONFIG) --libs mount 2>/dev/null)
 CAP_LIBS := $(shell $(PKG_CONFIG) --libs libcap 2>/dev/null)
 CHECK_CFLAGS := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
-ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SANFLAGS) -pthread $(FUSE_CFLAGS) $(MOUNT_CFLAGS) -MMD -MP
-ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pthread
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SANFLAGS) -pthread $(FUSE_CFLAGS) -MMD -MP
+# --as-needed: a binary records only the libraries it calls (the launcher never loads
+# libfuse3; every container start would pay for it).
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -pthread -Wl,--as-needed
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
 FS_SRC := $(sort $(wildcard fs/*.c))
@@ -62,7 +62,7 @@ LIBPROCLENS := $(BUILD)/libproclens.a
 # stays out of the launcher: every container start would pay for loading libfuse3.
 FS_CORE_OBJ := $(filter-out $(BUILD)/fs/main.o $(BUILD)/fs/fuse_ll.o,$(FS_OBJ))
 LAUNCHER_CORE_OBJ := $(filter-out $(BUILD)/launcher/main.o,$(LAUNCHER_OBJ))
-LIBS := $(FUSE_LIBS) $(MOUNT_LIBS) $(CAP_LIBS) -lm
+LIBS := $(FUSE_LIBS) $(CAP_LIBS) -lm
 
 PROGRAMS := $(BUILD)/proclensfs $(if $(LAUNCHER_SRC),$(BUILD)/proclens)
 
@@ -82,7 +82,7 @@ $(BUILD)/proclensfs: $(FS_OBJ) $(LIBPROCLENS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/proclens: $(LAUNCHER_OBJ) $(FS_CORE_OBJ) $(LIBPROCLENS)
-	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(FS_CORE_OBJ) $(LAUNCHER_CORE_OBJ) $(LIBPROCLENS)
 	@mkdir -p $(dir $@)

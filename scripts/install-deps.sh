@@ -10,5 +10,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config \
-	libfuse3-dev fuse3 libcap-dev libmount-dev check \
+	libfuse3-dev fuse3 libcap-dev check \
 	procps util-linux bsdutils iproute2 busybox-static kmod jq
