@@ -104,7 +104,9 @@ t_wait_mount() {
 # with proclens-test) below this shell's own cgroup in every hierarchy we use, with the limits
 # given ("" skips one), removed at exit. Sets T_CG to its directories (space-separated); use
 # t_cg_enter_cmd $T_CG for a shell snippet that moves a process into them. Call it directly,
-# not in $(...): the removal is registered in the calling shell.
+# not in $(...): the removal is registered in the calling shell. With T_CG_AT_ROOT=1 the
+# cgroup is made at the root of every hierarchy instead, so that one path (/NAME) names it
+# in all of them.
 T_CG_V1="memory cpu cpuacct cpuset pids"
 
 t_cg_parent_v1() { # controller -> this shell's cgroup dir in that v1 hierarchy
@@ -118,6 +120,7 @@ t_cg_make() {
 	T_CG=""
 	if t_cgroup_v2; then
 		parent=/sys/fs/cgroup$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)
+		[ "${T_CG_AT_ROOT:-0}" = 1 ] && parent=/sys/fs/cgroup
 		parent=${parent%/}
 		# v2's "no internal processes" rule: controllers can only be handed down from a
 		# cgroup without member processes; the root is exempt.
@@ -137,7 +140,9 @@ t_cg_make() {
 	for c in $T_CG_V1; do
 		[ -d "/sys/fs/cgroup/$c" ] || continue
 		parent=$(t_cg_parent_v1 "$c")
+		[ "${T_CG_AT_ROOT:-0}" = 1 ] && parent=/sys/fs/cgroup/$c
 		d=$parent/$name
+		[ -d "$d" ] && [ -L "/sys/fs/cgroup/$c" ] && continue # co-mounted cpu,cpuacct: one directory
 		mkdir "$d" || return 1
 		t_defer "t_cg_remove '$d'"
 		case $c in

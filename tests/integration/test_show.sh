@@ -17,42 +17,11 @@ name=proclens-test-show-$$
 MiB=$((1024 * 1024))
 
 # The cgroup at the same path, /NAME, in every hierarchy, so that --cgroup /NAME names it
-# (t_cg_make nests below this shell's cgroups, which differ per v1 hierarchy).
+# (by default t_cg_make nests below this shell's cgroups, which differ per v1 hierarchy).
 # show_cg NAME [MEM] [QUOTA PERIOD] [CPUS]: sets CG_DIRS; removed at exit.
 show_cg() {
-	local n=$1 mem=${2:-} quota=${3:-} period=${4:-} cpus=${5:-} c d
-	CG_DIRS=""
-	if t_cgroup_v2; then
-		for c in cpuset cpu memory pids; do
-			grep -qw "$c" /sys/fs/cgroup/cgroup.subtree_control ||
-				echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || return 1
-		done
-		d=/sys/fs/cgroup/$n
-		mkdir "$d" || return 1
-		t_defer "t_cg_remove '$d'"
-		[ -z "$mem" ] || echo "$mem" >"$d/memory.max" || return 1
-		[ -z "$quota" ] || echo "$quota $period" >"$d/cpu.max" || return 1
-		[ -z "$cpus" ] || echo "$cpus" >"$d/cpuset.cpus" || return 1
-		CG_DIRS=$d
-		return 0
-	fi
-	for c in memory cpu cpuacct cpuset pids; do
-		d=/sys/fs/cgroup/$c/$n
-		[ -d "/sys/fs/cgroup/$c" ] || continue
-		[ -d "$d" ] && continue # co-mounted cpu,cpuacct: one directory
-		mkdir "$d" || return 1
-		t_defer "t_cg_remove '$d'"
-		case $c in
-		memory) [ -z "$mem" ] || echo "$mem" >"$d/memory.limit_in_bytes" || return 1 ;;
-		cpu) if [ -n "$quota" ]; then
-			echo "$period" >"$d/cpu.cfs_period_us" && echo "$quota" >"$d/cpu.cfs_quota_us" || return 1
-		fi ;;
-		cpuset) cat "$(dirname "$d")/cpuset.mems" >"$d/cpuset.mems" &&
-			if [ -n "$cpus" ]; then echo "$cpus" >"$d/cpuset.cpus"; else
-				cat "$(dirname "$d")/cpuset.cpus" >"$d/cpuset.cpus"; fi || return 1 ;;
-		esac
-		CG_DIRS="${CG_DIRS:+$CG_DIRS }$d"
-	done
+	T_CG_AT_ROOT=1 t_cg_make "$@" || return 1
+	CG_DIRS=$T_CG
 }
 
 # near NAME GOT WANT TOLERANCE: every line has the same words, numbers within TOLERANCE.
