@@ -40,11 +40,7 @@ WAKEUP=$BUILD/bench/wakeup
 PROCLENSFS=${PROCLENSFS:-$BUILD/proclensfs}
 CLK_TCK=$(getconf CLK_TCK)
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() {
-	log "$*"
-	exit 1
-}
+. "$TOP/bench/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root (cgroups, pid namespaces, FUSE mounts)"
 for tool in "$READBENCH" "$FLOORFS" "$WAKEUP"; do
@@ -62,28 +58,7 @@ LXCFS_RUNDIR_MADE=0
 cleanup() {
 	local pid m d _
 	trap - EXIT INT TERM
-	for pid in "${DAEMON_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in "${DAEMON_PIDS[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	# A daemon that died without unmounting leaves a dead FUSE mount ("transport endpoint
-	# is not connected"): unmount lazily, only our own mountpoints.
-	for m in "${MOUNTS[@]}"; do
-		if grep -qs " $m fuse" /proc/self/mounts; then
-			fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-		fi
-	done
-	# LXCFS makes /run/lxcfs/{controllers,root} and leaves them; remove them if it was us.
-	if [ "$LXCFS_RUNDIR_MADE" = 1 ]; then
-		rmdir /run/lxcfs/controllers /run/lxcfs/root /run/lxcfs 2>/dev/null
-	fi
+	bench_stop_daemons
 	# Readers are gone by now (readbench runs in the foreground); a straggler left by an
 	# interrupted run is ours by construction, as only we put tasks in these cgroups.
 	for d in "${CG_DIRS[@]}"; do

@@ -43,11 +43,7 @@ PROCLENSFS=${PROCLENSFS:-$BUILD/proclensfs}
 SLICE_SECONDS=5 # the sampler's interval, PL_LOADAVG_INTERVAL_NS
 CG_PREFIX=proclens-bench-sampler-$$
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() {
-	log "$*"
-	exit 1
-}
+. "$TOP/bench/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root (cgroups, pid namespaces, FUSE mounts)"
 [ -x "$PROCLENSFS" ] || die "$PROCLENSFS not built: make BUILD=${BUILD#"$TOP"/}"
@@ -95,25 +91,7 @@ cleanup() {
 	local pid m _
 	trap - EXIT INT TERM
 	stop_containers
-	for pid in "${DAEMON_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in "${DAEMON_PIDS[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	for m in "${MOUNTS[@]}"; do
-		if grep -qs " $m fuse" /proc/self/mounts; then
-			fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-		fi
-	done
-	if [ "$LXCFS_RUNDIR_MADE" = 1 ]; then
-		rmdir /run/lxcfs/controllers /run/lxcfs/root /run/lxcfs 2>/dev/null
-	fi
+	bench_stop_daemons
 	if [ -n "$WORK" ]; then
 		for m in "${MOUNTS[@]}"; do rmdir "$m" 2>/dev/null; done
 		rm -rf "$WORK/ready"

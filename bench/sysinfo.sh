@@ -37,11 +37,7 @@ PROCLENSFS=${PROCLENSFS:-$BUILD/proclensfs}
 PROCLENS=${PROCLENS:-$BUILD/proclens}
 LIMITS=(--memory 256M --cpus 1)
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() {
-	log "$*"
-	exit 1
-}
+. "$TOP/bench/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root (proclens run, FUSE mounts)"
 for tool in "$SYSINFO" "$PROCLENSFS" "$PROCLENS"; do
