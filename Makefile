@@ -58,9 +58,10 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 LIBPROCLENS := $(BUILD)/libproclens.a
 # fs/ and launcher/ objects other than main.o are linked into the tests and the launcher,
-# so the launcher's "show" and the daemon share one implementation. The libfuse transport
-# stays out of the launcher: every container start would pay for loading libfuse3.
-FS_CORE_OBJ := $(filter-out $(BUILD)/fs/main.o $(BUILD)/fs/fuse_ll.o,$(FS_OBJ))
+# so the launcher's "show" and the daemon share one implementation (and the tests reach the
+# protocol codec, fuse_proto.c). The serving threads stay out of the launcher, and libfuse3
+# (the daemon mounts with it) too: every container start would pay for loading it.
+FS_CORE_OBJ := $(filter-out $(BUILD)/fs/main.o $(BUILD)/fs/fuse_serve.o $(BUILD)/fs/fuse_uring.o,$(FS_OBJ))
 LAUNCHER_CORE_OBJ := $(filter-out $(BUILD)/launcher/main.o,$(LAUNCHER_OBJ))
 LIBS := $(FUSE_LIBS) $(CAP_LIBS) -lm
 

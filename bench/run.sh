@@ -8,8 +8,9 @@
 #   BENCH_SECONDS=2        measured seconds per run (plus BENCH_WARMUP=0.5 not measured)
 #   BENCH_FILES="meminfo cpuinfo stat uptime"
 #   BENCH_THREADS="1 4 16"
-#   BENCH_TARGETS="native floor proclensfs lxcfs"; also floor-single, floor-clonefd,
-#                  floor-idleN (--max-idle N), floor-mtN (--max-threads N) to compare loop modes
+#   BENCH_TARGETS="native floor proclensfs-dev proclensfs-uring lxcfs"; also proclensfs
+#                  (its default transport), floor-single, floor-clonefd, floor-idleN
+#                  (--max-idle N), floor-mtN (--max-threads N) to compare loop modes
 #   BENCH_REPEAT=1         runs of each cell, interleaved; the table shows the medians
 #   BENCH_OUT=FILE         also write the table and the raw lines there (default
 #                          bench/results/DATE.txt; BENCH_OUT=- for none)
@@ -30,7 +31,7 @@ WARMUP_SECONDS=${BENCH_WARMUP:-0.5}
 REPEAT=${BENCH_REPEAT:-1}
 FILES=${BENCH_FILES:-meminfo cpuinfo stat uptime}
 THREADS=${BENCH_THREADS:-1 4 16}
-TARGETS=${BENCH_TARGETS:-native floor proclensfs lxcfs}
+TARGETS=${BENCH_TARGETS:-native floor proclensfs-dev proclensfs-uring lxcfs}
 MEMORY_LIMIT=$((256 * 1024 * 1024))
 CG_NAME=proclens-bench-$$
 
@@ -41,6 +42,7 @@ PROCLENSFS=${PROCLENSFS:-$BUILD/proclensfs}
 CLK_TCK=$(getconf CLK_TCK)
 
 . "$TOP/bench/lib.sh"
+. "$TOP/scripts/uring-param.sh"
 
 [ "$(id -u)" = 0 ] || die "must run as root (cgroups, pid namespaces, FUSE mounts)"
 for tool in "$READBENCH" "$FLOORFS" "$WAKEUP"; do
@@ -59,6 +61,7 @@ cleanup() {
 	local pid m d _
 	trap - EXIT INT TERM
 	bench_stop_daemons
+	uring_param_restore
 	# Readers are gone by now (readbench runs in the foreground); a straggler left by an
 	# interrupted run is ours by construction, as only we put tasks in these cgroups.
 	for d in "${CG_DIRS[@]}"; do
@@ -197,13 +200,21 @@ start_target() {
 	floor-clonefd) start_daemon "$t" "$FLOORFS" --clone-fd ;;
 	floor-idle*) start_daemon "$t" "$FLOORFS" --max-idle "${t#floor-idle}" ;;
 	floor-mt*) start_daemon "$t" "$FLOORFS" --max-threads "${t#floor-mt}" ;;
-	proclensfs)
+	proclensfs | proclensfs-dev | proclensfs-uring)
 		if [ ! -x "$PROCLENSFS" ]; then
 			log "$PROCLENSFS not built yet: its rows say n/a"
 			TARGET_STATE[$t]=n/a
 			return
 		fi
-		start_daemon "$t" "$PROCLENSFS" -f ;;
+		case $t in
+		*-dev) start_daemon "$t" "$PROCLENSFS" -f --transport=dev ;;
+		*-uring)
+			# The kernel offers io_uring only with the module parameter on (restored
+			# on exit); without it the daemon refuses to start and the rows say n/a.
+			uring_param_enable || log "this kernel has no FUSE over io_uring (Linux 6.14+)"
+			start_daemon "$t" "$PROCLENSFS" -f --transport=uring ;;
+		*) start_daemon "$t" "$PROCLENSFS" -f ;;
+		esac ;;
 	lxcfs)
 		if ! command -v lxcfs >/dev/null; then
 			log "installing Debian's lxcfs package (the service is not started: no systemd or policy-rc.d)"
@@ -348,12 +359,12 @@ done
 print_table() {
 	local r t f n state ops p50 p99 cpu rss hwm errs floor vs floor_cpu render
 	printf '%s\n\n' "$HEADER"
-	printf '%-14s %-8s %7s %9s %8s %8s %10s %9s %7s %7s %7s %6s\n' \
+	printf '%-16s %-8s %7s %9s %8s %8s %10s %9s %7s %7s %7s %6s\n' \
 		target file threads ops/s "p50 µs" "p99 µs" "CPU µs/rd" "-flr CPU" "RSS MB" "HWM MB" "vs flr" errors
 	for r in "${RESULT_LINES[@]}"; do
 		read -r t f n state ops p50 p99 cpu rss hwm errs <<<"$r"
 		if [ "$state" != ok ]; then
-			printf '%-14s %-8s %7s %9s\n' "$t" "$f" "$n" "$state"
+			printf '%-16s %-8s %7s %9s\n' "$t" "$f" "$n" "$state"
 			continue
 		fi
 		[ "$rss" != - ] && rss=$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')
@@ -370,7 +381,7 @@ print_table() {
 		if [ "$cpu" != - ] && [ -n "$floor_cpu" ] && [ "$floor_cpu" != - ]; then
 			render=$(awk -v a="$cpu" -v b="$floor_cpu" 'BEGIN { printf "%+.1f", a - b }')
 		fi
-		printf '%-14s %-8s %7s %9s %8s %8s %10s %9s %7s %7s %7s %6s\n' \
+		printf '%-16s %-8s %7s %9s %8s %8s %10s %9s %7s %7s %7s %6s\n' \
 			"$t" "$f" "$n" "$ops" "$p50" "$p99" "$cpu" "$render" "$rss" "$hwm" "$vs" "$errs"
 	done
 }

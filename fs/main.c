@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include "fs.h"
-#include "fuse_ll.h"
+#include "fuse_serve.h"
 #include "proclens/cleanup.h"
 #include "proclens/log.h"
 #include "proclens/util.h"
 
 #define DEFAULT_CACHE_MS 10
+#define DEFAULT_THREADS 8
+#define DEFAULT_URING_DEPTH 8
 
 struct options {
 	const char *mountpoint;
@@ -48,12 +50,14 @@ static void usage(FILE *out)
 		"                            0 renders on every open)\n"
 		"      --cpu-count=MODE      quota: CPUs = cpuset reduced to ceil(quota/period) (default)\n"
 		"                            cpuset: CPUs = the cpuset only\n"
-		"      --single-thread       serve requests on one thread\n"
-		"      --max-idle-threads N  idle worker threads kept (default 10)\n"
-		"      --clone-fd            one /dev/fuse descriptor per worker thread\n"
+		"      --transport=MODE      auto: FUSE over io_uring when the kernel offers it,\n"
+		"                            else /dev/fuse (default); uring: io_uring or fail;\n"
+		"                            dev: /dev/fuse only\n"
+		"      --threads N           threads reading /dev/fuse (default %d)\n"
+		"      --uring-depth N       requests in flight per CPU with io_uring (default %d)\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             print the version\n",
-		DEFAULT_CACHE_MS);
+		DEFAULT_CACHE_MS, DEFAULT_THREADS, DEFAULT_URING_DEPTH);
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned max, unsigned *out)
@@ -85,16 +89,16 @@ static int append_fuse_opt(struct options *o, const char *opt)
 /* 1: exit 0 (help/version), 0: run, < 0: usage error (already reported). */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CACHE_MS = 256, OPT_CPU_COUNT, OPT_SINGLE, OPT_IDLE, OPT_CLONE_FD };
+	enum { OPT_CACHE_MS = 256, OPT_CPU_COUNT, OPT_TRANSPORT, OPT_THREADS, OPT_URING_DEPTH };
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "cache-ms", required_argument, NULL, OPT_CACHE_MS },
 		{ "cpu-count", required_argument, NULL, OPT_CPU_COUNT },
-		{ "single-thread", no_argument, NULL, OPT_SINGLE },
-		{ "max-idle-threads", required_argument, NULL, OPT_IDLE },
-		{ "clone-fd", no_argument, NULL, OPT_CLONE_FD },
+		{ "transport", required_argument, NULL, OPT_TRANSPORT },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "uring-depth", required_argument, NULL, OPT_URING_DEPTH },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -131,15 +135,34 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			break;
-		case OPT_SINGLE:
-			o->serve.single_thread = true;
-			break;
-		case OPT_IDLE:
-			if (parse_uint("--max-idle-threads", optarg, 1024, &o->serve.max_idle_threads) < 0)
+		case OPT_TRANSPORT:
+			if (strcmp(optarg, "auto") == 0)
+				o->serve.transport = PL_TRANSPORT_AUTO;
+			else if (strcmp(optarg, "uring") == 0)
+				o->serve.transport = PL_TRANSPORT_URING;
+			else if (strcmp(optarg, "dev") == 0)
+				o->serve.transport = PL_TRANSPORT_DEV;
+			else {
+				fprintf(stderr, "proclensfs: --transport: '%s' is not one of auto, uring, dev\n",
+					optarg);
 				return -EINVAL;
+			}
 			break;
-		case OPT_CLONE_FD:
-			o->serve.clone_fd = true;
+		case OPT_THREADS:
+			if (parse_uint("--threads", optarg, 256, &o->serve.threads) < 0)
+				return -EINVAL;
+			if (o->serve.threads == 0) {
+				fprintf(stderr, "proclensfs: --threads: at least 1\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_URING_DEPTH:
+			if (parse_uint("--uring-depth", optarg, 64, &o->serve.uring_depth) < 0)
+				return -EINVAL;
+			if (o->serve.uring_depth == 0) {
+				fprintf(stderr, "proclensfs: --uring-depth: at least 1\n");
+				return -EINVAL;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -234,7 +257,9 @@ static int daemonize(const char *pidfile)
 	return 0;
 }
 
-static struct fuse_session *make_session(struct options *o, struct pl_fs *fs)
+static const struct fuse_lowlevel_ops no_ops;
+
+static struct fuse_session *make_session(struct options *o)
 {
 	_cleanup_free_ char *mount_opts = NULL;
 	char *argv[4];
@@ -250,10 +275,9 @@ static struct fuse_session *make_session(struct options *o, struct pl_fs *fs)
 	argv[argc++] = "proclensfs";
 	argv[argc++] = "-o";
 	argv[argc++] = mount_opts;
-	if (o->debug)
-		argv[argc++] = "-d";
 	args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
-	se = pl_fuse_session_new(&args, fs);
+	/* libfuse only mounts (options, fusermount3 when not root); we speak the protocol. */
+	se = fuse_session_new(&args, &no_ops, sizeof(no_ops), NULL);
 	fuse_opt_free_args(&args);
 	return se;
 }
@@ -262,12 +286,13 @@ int main(int argc, char **argv)
 {
 	struct options o = {
 		.fs = { .cache_ms = DEFAULT_CACHE_MS, .view = { .cpu_count_from_quota = true } },
-		.serve = { .max_idle_threads = 10 },
+		.serve = { .threads = DEFAULT_THREADS, .uring_depth = DEFAULT_URING_DEPTH },
 	};
 	struct pl_fs *fs = NULL;
 	struct fuse_session *se = NULL;
 	int r, exit_code = EXIT_FAILURE;
-	bool mounted = false, handlers = false;
+	struct pl_fuse_conn conn = { 0 };
+	bool mounted = false;
 
 	r = parse_args(argc, argv, &o);
 	if (r != 0) {
@@ -280,16 +305,18 @@ int main(int argc, char **argv)
 	r = pl_fs_new(&o.fs, &fs);
 	if (r < 0)
 		goto out;
-	se = make_session(&o, fs);
+	se = make_session(&o);
 	if (!se) {
 		pl_log_err("cannot create the FUSE session (bad -o option?)");
 		goto out;
 	}
-	if (fuse_set_signal_handlers(se) != 0) {
-		pl_log_err("cannot install signal handlers");
+	/* Before any thread exists (the sampler, the servers): they all inherit the mask, and
+	 * only the serving loop takes these signals. */
+	r = pl_fuse_serve_block_signals();
+	if (r < 0) {
+		pl_log_err("cannot block signals: %s", strerror(-r));
 		goto out;
 	}
-	handlers = true;
 	if (fuse_session_mount(se, o.mountpoint) != 0) {
 		pl_log_err("cannot mount on %s (is /dev/fuse available, and are we root?)", o.mountpoint);
 		goto out;
@@ -312,15 +339,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pl_log_info("serving %s", o.mountpoint);
-	r = pl_fuse_serve(se, &o.serve);
+	conn.fs = fs;
+	conn.fd = fuse_session_fd(se);
+	conn.debug = o.debug;
+	r = pl_fuse_serve(&conn, &o.serve);
 	exit_code = r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	if (o.pidfile)
 		unlink(o.pidfile);
 out:
 	if (mounted)
 		fuse_session_unmount(se);
-	if (handlers)
-		fuse_remove_signal_handlers(se);
 	if (se)
 		fuse_session_destroy(se);
 	pl_fs_free(fs);

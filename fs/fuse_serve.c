@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The serving loop: /dev/fuse reader threads, FUSE over io_uring when the kernel agrees,
+ * and a clean stop on a signal or an unmount. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fuse_serve.h"
+#include "proclens/log.h"
+
+/* Large enough for any request the kernel may send us: a WRITE of max_write (refused, but
+ * it must fit) and the kernel's minimum of 8 KiB. */
+#define DEV_BUFSIZE (FUSE_MIN_READ_BUFFER + PL_FUSE_MAX_WRITE)
+#define WAKE_SIGNAL SIGUSR1
+#define NOTIFY_SIGNAL SIGUSR2
+
+static pthread_t serving_thread;
+
+struct serve {
+	struct pl_fuse_conn *c;
+	const struct pl_serve_opts *opts;
+	struct pl_threads threads;
+	struct pl_fuse_uring *uring;
+	int result;
+};
+
+int pl_threads_add(struct pl_threads *t, void *(*fn)(void *), void *arg)
+{
+	int r;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		pthread_t *grown = realloc(t->tid, cap * sizeof(*grown));
+
+		if (!grown) {
+			pthread_mutex_unlock(&t->lock);
+			return -ENOMEM;
+		}
+		t->tid = grown;
+		t->cap = cap;
+	}
+	r = pthread_create(&t->tid[t->n], NULL, fn, arg);
+	if (r == 0)
+		t->n++;
+	pthread_mutex_unlock(&t->lock);
+	return -r;
+}
+
+/* Every thread blocks in a system call (read on /dev/fuse, io_uring_enter); the wake
+ * signal interrupts it and the thread sees `stop`. A signal sent just before the thread
+ * blocks is lost, so keep sending until it has exited. */
+static void threads_stop(struct pl_threads *t)
+{
+	for (size_t i = 0;; i++) {
+		pthread_t tid;
+		struct timespec until;
+
+		pthread_mutex_lock(&t->lock);
+		if (i == t->n) {
+			pthread_mutex_unlock(&t->lock);
+			break;
+		}
+		tid = t->tid[i];
+		pthread_mutex_unlock(&t->lock);
+		do {
+			pthread_kill(tid, WAKE_SIGNAL);
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 20 * 1000 * 1000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+		} while (pthread_timedjoin_np(tid, NULL, &until) == ETIMEDOUT);
+	}
+	free(t->tid);
+	t->tid = NULL;
+	t->n = t->cap = 0;
+}
+
+static void on_wake(int sig)
+{
+	(void)sig;
+}
+
+int pl_fuse_serve_block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, WAKE_SIGNAL);
+	sigaddset(&set, NOTIFY_SIGNAL);
+	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+void pl_fuse_serve_notify(void)
+{
+	pthread_kill(serving_thread, NOTIFY_SIGNAL);
+}
+
+static void unblock_wake(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, WAKE_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static void end_serving(struct pl_fuse_conn *c)
+{
+	atomic_store(&c->stop, true);
+	pl_fuse_serve_notify();
+}
+
+static bool send_dev(struct pl_fuse_conn *c, const struct fuse_in_header *in, const struct pl_fuse_reply *rep)
+{
+	struct fuse_out_header out = {
+		.len = (uint32_t)(sizeof(out) + rep->len),
+		.error = -rep->error,
+		.unique = in->unique,
+	};
+	struct iovec iov[2] = { { &out, sizeof(out) }, { (void *)rep->data, rep->len } };
+	ssize_t n = writev(c->fd, iov, rep->len ? 2 : 1);
+
+	if (n == (ssize_t)out.len)
+		return true;
+	/* ENOENT: the request was interrupted and is gone. */
+	if (n < 0 && errno != ENOENT)
+		pl_log_warn("cannot reply to %s: %s", pl_fuse_opname(in->opcode), strerror(errno));
+	return false;
+}
+
+/* INIT, before its reply: io_uring needs its threads and buffers ready before the reply
+ * takes it (the kernel then holds every request until each CPU's queue has an entry), so
+ * a failure here means answering without it. */
+static void before_init_reply(struct serve *s, struct pl_fuse_reply *rep)
+{
+	struct pl_fuse_conn *c = s->c;
+	int r;
+
+	if (rep->error)
+		return;
+	if (!atomic_load(&c->uring)) {
+		if (s->opts->transport == PL_TRANSPORT_URING) {
+			pl_log_err("the kernel does not offer FUSE over io_uring (Linux 6.14+, with "
+				   "/sys/module/fuse/parameters/enable_uring set to Y)");
+			s->result = -EPROTONOSUPPORT;
+			end_serving(c);
+		}
+		return;
+	}
+	r = pl_fuse_uring_prepare(c, s->opts->uring_depth, &s->threads, &s->uring);
+	if (r == 0)
+		return;
+	pl_log_err("cannot set up FUSE over io_uring: %s%s", strerror(-r),
+		   s->opts->transport == PL_TRANSPORT_URING ? "" : "; serving through /dev/fuse");
+	rep->fixed.init.flags2 &= ~(uint32_t)(FUSE_OVER_IO_URING >> 32);
+	atomic_store(&c->uring, false);
+	if (s->opts->transport == PL_TRANSPORT_URING) {
+		s->result = r;
+		end_serving(c);
+	}
+}
+
+static void *dev_worker(void *arg)
+{
+	struct serve *s = arg;
+	struct pl_fuse_conn *c = s->c;
+	char *buf = malloc(DEV_BUFSIZE);
+	const struct fuse_in_header *in = (const void *)buf;
+
+	unblock_wake();
+	if (!buf) {
+		pl_log_err("out of memory");
+		end_serving(c);
+		return NULL;
+	}
+	while (!atomic_load(&c->stop)) {
+		struct pl_fuse_reply rep;
+		ssize_t n = read(c->fd, buf, DEV_BUFSIZE);
+		bool delivered;
+
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == ENOENT)
+				continue;
+			if (errno != ENODEV) /* ENODEV: unmounted */
+				pl_log_err("reading /dev/fuse: %s", strerror(errno));
+			end_serving(c);
+			break;
+		}
+		if ((size_t)n < sizeof(*in) || in->len != (uint32_t)n) {
+			pl_log_warn("malformed request of %zd bytes ignored", n);
+			continue;
+		}
+		pl_fuse_handle(c, in, in + 1, (size_t)n - sizeof(*in), &rep);
+		if (in->opcode == FUSE_INIT)
+			before_init_reply(s, &rep);
+		delivered = rep.none || send_dev(c, in, &rep);
+		pl_fuse_reply_done(c, in, &rep, delivered);
+		if (in->opcode == FUSE_INIT && s->uring && atomic_load(&c->uring)) {
+			pl_fuse_uring_go(s->uring);
+			pl_log_info("serving through FUSE over io_uring");
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts)
+{
+	struct serve s = { .c = c, .opts = opts, .threads = { .lock = PTHREAD_MUTEX_INITIALIZER } };
+	struct sigaction sa = { .sa_handler = on_wake }; /* no SA_RESTART: blocked calls return EINTR */
+	unsigned threads = opts->threads ? opts->threads : 1;
+	sigset_t wait_for;
+	int r = 0;
+
+	serving_thread = pthread_self();
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(WAKE_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	c->offer_uring = opts->transport != PL_TRANSPORT_DEV;
+	for (unsigned i = 0; i < threads && r == 0; i++)
+		r = pl_threads_add(&s.threads, dev_worker, &s);
+	if (r < 0) {
+		pl_log_err("cannot start serving threads: %s", strerror(-r));
+		atomic_store(&c->stop, true);
+	}
+	sigemptyset(&wait_for);
+	sigaddset(&wait_for, SIGTERM);
+	sigaddset(&wait_for, SIGINT);
+	sigaddset(&wait_for, SIGHUP);
+	sigaddset(&wait_for, NOTIFY_SIGNAL);
+	while (!atomic_load(&c->stop)) {
+		int sig = sigwaitinfo(&wait_for, NULL);
+
+		if (sig > 0 && sig != NOTIFY_SIGNAL) {
+			pl_log_info("%s: stopping", strsignal(sig));
+			atomic_store(&c->stop, true);
+		}
+	}
+	threads_stop(&s.threads);
+	pl_fuse_uring_free(s.uring);
+	return r < 0 ? r : s.result;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Serving a mounted /dev/fuse descriptor: reader threads on /dev/fuse (the classic
+ * transport) and, when the kernel agrees to it in INIT, FUSE over io_uring: one queue per
+ * CPU, served by a thread on that CPU, so a request never waits for a wake-up across CPUs.
+ * Kept apart from mounting so that a supervisor can one day hand an open, initialised
+ * descriptor to a fresh server. */
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "fuse_proto.h"
+
+enum pl_transport {
+	PL_TRANSPORT_AUTO,  /* io_uring if the kernel offers it, else /dev/fuse */
+	PL_TRANSPORT_DEV,   /* /dev/fuse reads and writes only */
+	PL_TRANSPORT_URING, /* io_uring, or fail */
+};
+
+struct pl_serve_opts {
+	enum pl_transport transport;
+	unsigned threads;     /* /dev/fuse reader threads */
+	unsigned uring_depth; /* requests in flight per CPU queue */
+};
+
+/* Block the signals pl_fuse_serve waits for (SIGTERM, SIGINT, SIGHUP) and the ones it uses
+ * (SIGUSR1, SIGUSR2) in the calling thread; call it before creating any thread, so that
+ * every thread inherits the mask. */
+int pl_fuse_serve_block_signals(void);
+
+/* Serve until the filesystem is unmounted or SIGTERM, SIGINT or SIGHUP arrives. 0 on a
+ * clean end, -errno otherwise (-EPROTONOSUPPORT: io_uring asked for but refused). */
+int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts);
+
+/* A set of serving threads that pl_fuse_serve can wake and join. */
+struct pl_threads {
+	pthread_mutex_t lock;
+	pthread_t *tid;
+	size_t n, cap;
+};
+
+int pl_threads_add(struct pl_threads *t, void *(*fn)(void *), void *arg);
+/* Tell the serving loop something ended (a thread saw the mount go away). */
+void pl_fuse_serve_notify(void);
+
+/* FUSE over io_uring (fuse_uring.c). */
+struct pl_fuse_uring;
+/* Before the INIT reply: rings, buffers and one thread per online CPU (added to `threads`),
+ * waiting. Only if this succeeds may the reply take io_uring: from then on the kernel holds
+ * every request until each CPU's queue has an entry. On failure *out may still hold threads
+ * to stop and free. */
+int pl_fuse_uring_prepare(struct pl_fuse_conn *c, unsigned depth, struct pl_threads *threads,
+			  struct pl_fuse_uring **out);
+/* After the INIT reply: the threads register `depth` entries on their queues and serve. */
+void pl_fuse_uring_go(struct pl_fuse_uring *u);
+/* After every thread is joined. */
+void pl_fuse_uring_free(struct pl_fuse_uring *u);
