@@ -131,6 +131,11 @@ static int ring_setup(struct ring *r, unsigned entries)
 	memset(&p, 0, sizeof(p));
 	memset(r, 0, sizeof(*r));
 	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE;
+#ifdef PL_URING_DEFER
+	/* Completions run only when the serving thread waits, and only it submits; made
+	 * disabled here, enabled by the thread that owns it. */
+	p.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED;
+#endif
 	p.cq_entries = entries * 2;
 	r->fd = sys_io_uring_setup(entries, &p);
 	if (r->fd < 0)
@@ -317,6 +322,10 @@ static void *queue_main(void *arg)
 		ring_unmap(r);
 		return NULL;
 	}
+#ifdef PL_URING_DEFER
+	if (syscall(__NR_io_uring_register, r->fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0)
+		pl_log_err("io_uring_register: %s", strerror(errno));
+#endif
 	/* This thread arms its entries itself: the kernel delivers requests in the context
 	 * of the thread that armed the entry. */
 	for (unsigned i = 0; i < t->nents; i++)

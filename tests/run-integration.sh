@@ -7,10 +7,12 @@ if [ "$(id -u)" != 0 ]; then
 	echo "integration: 0 passed, 0 failed"
 	exit 0
 fi
+. scripts/uring-param.sh
+trap uring_param_restore EXIT
 pass=0 fail=0
-for t in tests/integration/test_*.sh; do
-	[ -e "$t" ] || continue
-	echo "== $t"
+run_test() {
+	local t=$1 out rc p f
+	echo "== $t${T_TRANSPORT:+ (transport $T_TRANSPORT)}"
 	out=$(timeout 600 bash "$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
@@ -22,7 +24,23 @@ for t in tests/integration/test_*.sh; do
 		echo "FAIL $t: exited $rc"
 		fail=$((fail + 1))
 	fi
+}
+for t in tests/integration/test_*.sh; do
+	[ -e "$t" ] && run_test "$t"
 done
+# The daemon's tests again over FUSE over io_uring where the kernel has it (Linux 6.14+;
+# the parameter that lets servers ask for it is put back afterwards). The run above used
+# what this kernel offers by default: /dev/fuse unless the parameter was already on.
+if uring_param_enable; then
+	export T_TRANSPORT=uring
+	for t in tests/integration/test_fs.sh tests/integration/test_fs_tools.sh tests/integration/test_launcher_tools.sh; do
+		run_test "$t"
+	done
+	unset T_TRANSPORT
+	uring_param_restore
+else
+	echo "(no FUSE over io_uring on this kernel: its runs skipped)"
+fi
 # Whatever a test made must be gone once it ends, even when it failed.
 left=$( { find /sys/fs/cgroup -type d -name 'proclens-test*' 2>/dev/null
 	awk '$3 ~ /^fuse\.proclens/ && $2 ~ /proclens-test/ {print $2}' /proc/self/mounts; } | head -n 5)

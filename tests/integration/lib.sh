@@ -16,7 +16,9 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 PROCLENSFS=$BUILD/proclensfs
 PROCLENS=$BUILD/proclens
-T_NAME=$(basename "$0" .sh)
+# T_TRANSPORT=uring|dev: the proclensfs transport t_start_fs asks for (default: the daemon's).
+T_TRANSPORT=${T_TRANSPORT:-}
+T_NAME=$(basename "$0" .sh)${T_TRANSPORT:+[$T_TRANSPORT]}
 T_PASS=0
 T_FAIL=0
 T_DEFERRED=()
@@ -183,7 +185,7 @@ t_start_fs() {
 	local mnt=$1
 	shift
 	mkdir -p "$mnt"
-	"$PROCLENSFS" --pidfile "$mnt.pid" "$@" "$mnt" || return 1
+	"$PROCLENSFS" --pidfile "$mnt.pid" ${T_TRANSPORT:+--transport="$T_TRANSPORT"} "$@" "$mnt" || return 1
 	t_defer "t_stop_fs '$mnt'"
 	t_wait_mount "$mnt"
 }
