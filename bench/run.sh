@@ -12,6 +12,7 @@
 #                  (its default transport), floor-single, floor-clonefd, floor-idleN
 #                  (--max-idle N), floor-mtN (--max-threads N) to compare loop modes
 #   BENCH_REPEAT=1         runs of each cell, interleaved; the table shows the medians
+#   BENCH_PIN_CPU=LIST     run the readers on these CPUs only (taskset), e.g. 0
 #   BENCH_OUT=FILE         also write the table and the raw lines there (default
 #                          bench/results/DATE.txt; BENCH_OUT=- for none)
 #   BUILD=build            where readbench, floorfs, wakeup and proclensfs are
@@ -32,6 +33,7 @@ REPEAT=${BENCH_REPEAT:-1}
 FILES=${BENCH_FILES:-meminfo cpuinfo stat uptime}
 THREADS=${BENCH_THREADS:-1 4 16}
 TARGETS=${BENCH_TARGETS:-native floor proclensfs-dev proclensfs-uring lxcfs}
+PIN_CPU=${BENCH_PIN_CPU:-}
 MEMORY_LIMIT=$((256 * 1024 * 1024))
 CG_NAME=proclens-bench-$$
 
@@ -149,6 +151,9 @@ run_readers() {
 		for d in "${CG_DIRS[@]}"; do
 			echo "$BASHPID" >"$d/cgroup.procs" || exit 125
 		done
+		if [ -n "$PIN_CPU" ]; then
+			exec taskset -c "$PIN_CPU" unshare --pid --fork --mount-proc "$READBENCH" "$@"
+		fi
 		exec unshare --pid --fork --mount-proc "$READBENCH" "$@"
 	)
 }
@@ -274,7 +279,7 @@ RAW_LINES=()
 kernel=$(uname -r)
 calib=$("$WAKEUP" 2>/dev/null || echo "wakeup failed")
 HEADER="proclens read benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $kernel, $(nproc) CPUs, cgroup $CG_LAYOUT
-readers: cgroup $CG_NAME (memory limit 256 MiB, cpuset $CG_CPUS, no CPU quota), new pid namespace
+readers: cgroup $CG_NAME (memory limit 256 MiB, cpuset $CG_CPUS, no CPU quota), new pid namespace${PIN_CPU:+, pinned to CPU $PIN_CPU}
 runs: ${RUN_SECONDS}s measured after ${WARMUP_SECONDS}s warm-up, median of $REPEAT; wake-up round trip: $calib"
 log "$HEADER"
 

@@ -257,6 +257,33 @@ static int daemonize(const char *pidfile)
 	return 0;
 }
 
+#define URING_PARAM "/sys/module/fuse/parameters/enable_uring"
+
+/* --transport=uring: the kernel offers io_uring in INIT only while this parameter is on
+ * (Linux 6.14+, off by default); asking for it explicitly turns it on. It only lets FUSE
+ * servers ask for io_uring: servers that do not are unaffected. */
+static int enable_uring_param(void)
+{
+	char v[4] = "";
+	_cleanup_close_ int fd = open(URING_PARAM, O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0) {
+		pl_log_err("this kernel has no FUSE over io_uring (Linux 6.14+): %s: %s", URING_PARAM,
+			   strerror(errno));
+		return -EPROTONOSUPPORT;
+	}
+	if (read(fd, v, sizeof(v) - 1) > 0 && v[0] == 'Y')
+		return 0;
+	r = pl_write_file_at(AT_FDCWD, URING_PARAM, "Y");
+	if (r < 0) {
+		pl_log_err("cannot turn on FUSE over io_uring (%s): %s", URING_PARAM, strerror(-r));
+		return r;
+	}
+	pl_log_info("turned on FUSE over io_uring in the kernel (%s)", URING_PARAM);
+	return 0;
+}
+
 static const struct fuse_lowlevel_ops no_ops;
 
 static struct fuse_session *make_session(struct options *o)
@@ -301,6 +328,8 @@ int main(int argc, char **argv)
 	}
 	pl_log_setup("proclensfs", PL_LOG_STDERR, o.debug);
 	if (prepare_mountpoint(o.mountpoint) < 0)
+		goto out;
+	if (o.serve.transport == PL_TRANSPORT_URING && enable_uring_param() < 0)
 		goto out;
 	r = pl_fs_new(&o.fs, &fs);
 	if (r < 0)

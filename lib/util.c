@@ -50,9 +50,23 @@ ssize_t pl_write_all(int fd, const void *buf, size_t size)
 	return (ssize_t)done;
 }
 
+/* Below a directory fd, never into another mount: a daemon whose own /proc or /sys file
+ * has a proclensfs file bound over it would otherwise read itself, and wait on itself for
+ * ever (unkillably so, with FUSE over io_uring). Absolute paths resolve as given. */
 static int open_at(int dirfd, const char *rel, int flags)
 {
-	int fd = openat(dirfd, rel, flags | O_CLOEXEC | O_NOFOLLOW);
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW),
+		.resolve = RESOLVE_NO_XDEV,
+	};
+	int fd;
+
+	if (dirfd != AT_FDCWD && rel[0] != '/') {
+		fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS)
+			return fd < 0 ? -errno : fd;
+	}
+	fd = openat(dirfd, rel, flags | O_CLOEXEC | O_NOFOLLOW);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -120,7 +134,7 @@ int pl_open_beneath(int dirfd, const char *rel, int flags)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 	};
 	int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
 

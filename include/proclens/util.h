@@ -18,7 +18,9 @@ ssize_t pl_read_all(int fd, void *buf, size_t size);
 ssize_t pl_write_all(int fd, const void *buf, size_t size);
 
 /* Read a whole (small, kernel-generated) file below dirfd into a malloc'ed, NUL-terminated
- * string. `rel` is opened with O_RDONLY|O_CLOEXEC|O_NOFOLLOW. Returns the length. */
+ * string. `rel` is opened with O_RDONLY|O_CLOEXEC|O_NOFOLLOW and, relative to a directory
+ * fd, without crossing into another mount (-EXDEV: something is mounted over it). Returns
+ * the length. */
 ssize_t pl_read_file_at(int dirfd, const char *rel, char **out);
 
 /* Same into a caller buffer; NUL-terminates; -EFBIG if it does not fit. */
@@ -68,9 +70,10 @@ uint64_t pl_now_monotonic_ns(void);
 /* Clock ticks per second (sysconf(_SC_CLK_TCK), cached): the unit of /proc/stat. */
 long pl_clk_tck(void);
 
-/* Open `rel` below dirfd without following any symlink and without leaving dirfd
- * (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS; on kernels without openat2, openat with
- * O_NOFOLLOW). With O_PATH|O_NOFOLLOW a trailing symlink itself is returned. */
+/* Open `rel` below dirfd without following any symlink, without leaving dirfd and without
+ * crossing into another mount (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV;
+ * on kernels without openat2, openat with O_NOFOLLOW). With O_PATH|O_NOFOLLOW a trailing
+ * symlink itself is returned. */
 int pl_open_beneath(int dirfd, const char *rel, int flags);
 /* Read an open fd to EOF into a malloc'ed NUL-terminated string; returns the length. */
 ssize_t pl_read_fd_all(int fd, char **out);

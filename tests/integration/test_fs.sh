@@ -15,6 +15,13 @@ t_check "proclensfs mounts and returns once mounted" t_start_fs "$mnt"
 pid=$(cat "$mnt.pid")
 t_check "pid file names a live daemon" kill -0 "$pid"
 t_match "mount is read-only FUSE with allow_other" "$(grep " $mnt " /proc/self/mounts)" "fuse.proclensfs ro,.*allow_other"
+# Which transport serves it: FUSE over io_uring keeps one ring per online CPU open.
+rings=$(find "/proc/$pid/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l)
+case $T_TRANSPORT in
+uring) t_eq "served over io_uring: a ring per CPU" "$rings" "$(getconf _NPROCESSORS_ONLN)" ;;
+*) [ -e /sys/module/fuse/parameters/enable_uring ] && [ "$(cat /sys/module/fuse/parameters/enable_uring)" = Y ] ||
+	t_eq "served over /dev/fuse: no io_uring" "$rings" 0 ;;
+esac
 
 # ---- a container: 256 MiB, half a CPU, cpuset {0} ----
 t_cg_make "$name" $((256 * MiB)) 50000 100000 0 || { t_fail "cannot make test cgroup"; t_done; }
@@ -120,6 +127,62 @@ t_check "a mount point that is a file is refused" test "$rc" -ne 0
 t_match "and the reason is given" "$err" 'not a directory'
 err=$("$PROCLENSFS" --cache-ms abc "$tmp/x" 2>&1); rc=$?
 t_eq "a bad --cache-ms exits 2" "$rc" 2
+err=$("$PROCLENSFS" --transport=fast "$tmp/x" 2>&1); rc=$?
+t_eq "a bad --transport exits 2" "$rc" 2
+t_match "and names the choices" "$err" 'auto, uring, dev'
+err=$("$PROCLENSFS" --threads 0 "$tmp/x" 2>&1); rc=$?
+t_eq "--threads 0 exits 2" "$rc" 2
+
+# ---- --transport=uring: works where the kernel has it, fails clearly where not ----
+param=/sys/module/fuse/parameters/enable_uring
+if [ -z "$T_TRANSPORT" ] && [ -w "$param" ]; then
+	saved=$(cat "$param")
+	t_defer "echo '$saved' > '$param'"
+	echo N >"$param"
+	t_check "--transport=uring starts with the kernel parameter off" t_start_fs "$tmp/u" --transport=uring
+	t_eq "and turned the parameter on" "$(cat "$param")" Y
+	t_match "and serves" "$(cat "$tmp/u/proc/uptime")" '^[0-9]+\.[0-9]+ [0-9]+\.[0-9]+$'
+	upid=$(cat "$tmp/u.pid")
+	t_eq "over io_uring" "$(find "/proc/$upid/fd" -lname 'anon_inode:\[io_uring\]' | wc -l)" "$(getconf _NPROCESSORS_ONLN)"
+	t_stop_fs "$tmp/u"
+	echo "$saved" >"$param"
+elif [ ! -e "$param" ]; then
+	mkdir -p "$tmp/u"
+	err=$("$PROCLENSFS" -f --transport=uring "$tmp/u" 2>&1); rc=$?
+	t_check "--transport=uring fails on a kernel without it" test "$rc" -ne 0
+	t_match "and says why" "$err" 'no FUSE over io_uring'
+	t_check "and mounts nothing" sh -c "! mountpoint -q '$tmp/u'"
+fi
+
+# ---- its own files bound over the daemon's /proc and /sys: an error, not a wait on itself ----
+# In a private mount namespace, so only that daemon sees the binds. /dev/fuse transport: were
+# the guard to fail, a thread waiting on itself there can still be killed (with io_uring it
+# could not).
+if [ -z "$T_TRANSPORT" ]; then
+	self=$tmp/self
+	mkdir -p "$self"
+	out=$(unshare -m --propagation private bash -c "
+		'$PROCLENSFS' -f --transport=dev '$self' 2>'$tmp/self.log' & p=\$!
+		for i in \$(seq 100); do [ -e '$self/proc/meminfo' ] && break; sleep 0.05; done
+		mount --bind '$self/proc/meminfo' /proc/meminfo
+		mount --bind '$self/sys/devices/system/cpu' /sys/devices/system/cpu
+		timeout 10 cat '$self/proc/meminfo' >/dev/null 2>&1; echo meminfo=\$?
+		timeout 10 cat '$self/sys/devices/system/cpu/online' >/dev/null 2>&1; echo online=\$?
+		timeout 10 cat '$self/proc/uptime' >/dev/null 2>&1; echo uptime=\$?
+		kill \$p; wait \$p" 2>&1)
+	t_match "a daemon reading its own meminfo fails the read instead of hanging" "$out" 'meminfo=1'
+	t_match "and its own sys cpu directory too" "$out" 'online=1'
+	t_match "its other files still work" "$out" 'uptime=0'
+	t_match "and it says what is in the way" "$(cat "$tmp/self.log")" 'cross-device'
+fi
+
+# ---- unmounting from outside ends the daemon ----
+t_check "a second daemon starts" t_start_fs "$tmp/ext"
+epid=$(cat "$tmp/ext.pid")
+cat "$tmp/ext/proc/meminfo" >/dev/null
+umount "$tmp/ext"
+for i in $(seq 100); do kill -0 "$epid" 2>/dev/null || break; sleep 0.05; done
+t_check "unmounting it from outside ends it" sh -c "! kill -0 $epid 2>/dev/null"
 
 # ---- SIGTERM unmounts cleanly ----
 kill -TERM "$pid"
