@@ -69,17 +69,22 @@ static void threads_stop(struct pl_threads *t)
 		pthread_mutex_unlock(&t->lock);
 		do {
 			pthread_kill(tid, WAKE_SIGNAL);
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += 20 * 1000 * 1000;
-			if (until.tv_nsec >= 1000000000) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000;
-			}
+			pl_fuse_realtime_after_ms(&until, 20);
 		} while (pthread_timedjoin_np(tid, NULL, &until) == ETIMEDOUT);
 	}
 	free(t->tid);
 	t->tid = NULL;
 	t->n = t->cap = 0;
+}
+
+void pl_fuse_realtime_after_ms(struct timespec *until, unsigned ms)
+{
+	clock_gettime(CLOCK_REALTIME, until);
+	until->tv_nsec += (long)ms * 1000 * 1000;
+	while (until->tv_nsec >= 1000000000) {
+		until->tv_sec++;
+		until->tv_nsec -= 1000000000;
+	}
 }
 
 static void on_wake(int sig)
@@ -100,12 +105,7 @@ int pl_fuse_serve_block_signals(void)
 	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-void pl_fuse_serve_notify(void)
-{
-	pthread_kill(serving_thread, NOTIFY_SIGNAL);
-}
-
-static void unblock_wake(void)
+void pl_fuse_serve_thread_init(void)
 {
 	sigset_t set;
 
@@ -114,10 +114,10 @@ static void unblock_wake(void)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-static void end_serving(struct pl_fuse_conn *c)
+void pl_fuse_serve_end(struct pl_fuse_conn *c)
 {
 	atomic_store(&c->stop, true);
-	pl_fuse_serve_notify();
+	pthread_kill(serving_thread, NOTIFY_SIGNAL);
 }
 
 static bool send_dev(struct pl_fuse_conn *c, const struct fuse_in_header *in, const struct pl_fuse_reply *rep)
@@ -153,7 +153,7 @@ static void before_init_reply(struct serve *s, struct pl_fuse_reply *rep)
 			pl_log_err("the kernel does not offer FUSE over io_uring (Linux 6.14+, with "
 				   "/sys/module/fuse/parameters/enable_uring set to Y)");
 			s->result = -EPROTONOSUPPORT;
-			end_serving(c);
+			pl_fuse_serve_end(c);
 		}
 		return;
 	}
@@ -166,7 +166,7 @@ static void before_init_reply(struct serve *s, struct pl_fuse_reply *rep)
 	atomic_store(&c->uring, false);
 	if (s->opts->transport == PL_TRANSPORT_URING) {
 		s->result = r;
-		end_serving(c);
+		pl_fuse_serve_end(c);
 	}
 }
 
@@ -177,10 +177,10 @@ static void *dev_worker(void *arg)
 	char *buf = malloc(DEV_BUFSIZE);
 	const struct fuse_in_header *in = (const void *)buf;
 
-	unblock_wake();
+	pl_fuse_serve_thread_init();
 	if (!buf) {
 		pl_log_err("out of memory");
-		end_serving(c);
+		pl_fuse_serve_end(c);
 		return NULL;
 	}
 	while (!atomic_load(&c->stop)) {
@@ -193,7 +193,7 @@ static void *dev_worker(void *arg)
 				continue;
 			if (errno != ENODEV) /* ENODEV: unmounted */
 				pl_log_err("reading /dev/fuse: %s", strerror(errno));
-			end_serving(c);
+			pl_fuse_serve_end(c);
 			break;
 		}
 		if ((size_t)n < sizeof(*in) || in->len != (uint32_t)n) {

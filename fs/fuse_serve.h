@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "fuse_proto.h"
 
@@ -41,8 +42,13 @@ struct pl_threads {
 };
 
 int pl_threads_add(struct pl_threads *t, void *(*fn)(void *), void *arg);
-/* Tell the serving loop something ended (a thread saw the mount go away). */
-void pl_fuse_serve_notify(void);
+/* Every serving thread calls this first: it can then be woken to see `stop`. */
+void pl_fuse_serve_thread_init(void);
+/* End serving (a thread saw the mount go away, or a fatal error): sets c->stop and wakes
+ * the serving loop. */
+void pl_fuse_serve_end(struct pl_fuse_conn *c);
+/* CLOCK_REALTIME `ms` from now, for timed waits. */
+void pl_fuse_realtime_after_ms(struct timespec *until, unsigned ms);
 
 /* FUSE over io_uring (fuse_uring.c). */
 struct pl_fuse_uring;

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <linux/io_uring.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -286,12 +285,7 @@ static bool wait_for_go(struct pl_fuse_uring *u, struct pl_fuse_conn *c)
 	while (!u->go && !atomic_load(&c->stop)) {
 		struct timespec until;
 
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 50 * 1000 * 1000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
+		pl_fuse_realtime_after_ms(&until, 50);
 		pthread_cond_timedwait(&u->cond, &u->lock, &until);
 	}
 	go = u->go && !atomic_load(&c->stop);
@@ -305,11 +299,8 @@ static void *queue_main(void *arg)
 	struct pl_fuse_conn *c = t->c;
 	struct ring *r = &t->ring;
 	unsigned live = 0;
-	sigset_t wake;
 
-	sigemptyset(&wake);
-	sigaddset(&wake, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	pl_fuse_serve_thread_init();
 	if (t->cpu >= 0) {
 		cpu_set_t set;
 
@@ -360,11 +351,8 @@ static void *queue_main(void *arg)
 		}
 		__atomic_store_n(r->cq_head, head, __ATOMIC_RELEASE);
 	}
-	if (!atomic_load(&c->stop)) {
-		/* The mount went away (or the ring broke): the whole daemon ends. */
-		atomic_store(&c->stop, true);
-		pl_fuse_serve_notify();
-	}
+	if (!atomic_load(&c->stop)) /* the mount went away (or the ring broke): the daemon ends */
+		pl_fuse_serve_end(c);
 	/* Closing the ring cancels our entries; the /dev/fuse descriptor is closed after. */
 	ring_unmap(r);
 	return NULL;

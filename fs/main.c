@@ -264,16 +264,15 @@ static int daemonize(const char *pidfile)
  * servers ask for io_uring: servers that do not are unaffected. */
 static int enable_uring_param(void)
 {
-	char v[4] = "";
-	_cleanup_close_ int fd = open(URING_PARAM, O_RDONLY | O_CLOEXEC);
-	int r;
+	char v[4];
+	int r = (int)pl_read_file_at_buf(AT_FDCWD, URING_PARAM, v, sizeof(v));
 
-	if (fd < 0) {
+	if (r < 0) {
 		pl_log_err("this kernel has no FUSE over io_uring (Linux 6.14+): %s: %s", URING_PARAM,
-			   strerror(errno));
+			   strerror(-r));
 		return -EPROTONOSUPPORT;
 	}
-	if (read(fd, v, sizeof(v) - 1) > 0 && v[0] == 'Y')
+	if (v[0] == 'Y')
 		return 0;
 	r = pl_write_file_at(AT_FDCWD, URING_PARAM, "Y");
 	if (r < 0) {

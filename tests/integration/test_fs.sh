@@ -16,7 +16,8 @@ pid=$(cat "$mnt.pid")
 t_check "pid file names a live daemon" kill -0 "$pid"
 t_match "mount is read-only FUSE with allow_other" "$(grep " $mnt " /proc/self/mounts)" "fuse.proclensfs ro,.*allow_other"
 # Which transport serves it: FUSE over io_uring keeps one ring per online CPU open.
-rings=$(find "/proc/$pid/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l)
+rings_of() { find "/proc/$1/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l; }
+rings=$(rings_of "$pid")
 case $T_TRANSPORT in
 uring) t_eq "served over io_uring: a ring per CPU" "$rings" "$(getconf _NPROCESSORS_ONLN)" ;;
 *) [ -e /sys/module/fuse/parameters/enable_uring ] && [ "$(cat /sys/module/fuse/parameters/enable_uring)" = Y ] ||
@@ -143,7 +144,7 @@ if [ -z "$T_TRANSPORT" ] && [ -w "$param" ]; then
 	t_eq "and turned the parameter on" "$(cat "$param")" Y
 	t_match "and serves" "$(cat "$tmp/u/proc/uptime")" '^[0-9]+\.[0-9]+ [0-9]+\.[0-9]+$'
 	upid=$(cat "$tmp/u.pid")
-	t_eq "over io_uring" "$(find "/proc/$upid/fd" -lname 'anon_inode:\[io_uring\]' | wc -l)" "$(getconf _NPROCESSORS_ONLN)"
+	t_eq "over io_uring" "$(rings_of "$upid")" "$(getconf _NPROCESSORS_ONLN)"
 	t_stop_fs "$tmp/u"
 	echo "$saved" >"$param"
 elif [ ! -e "$param" ]; then
