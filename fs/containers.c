@@ -409,7 +409,7 @@ int pl_container_cpus(struct pl_fs *fs, struct pl_container *c, struct pl_cpuset
 	return r;
 }
 
-static int render_locked(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v,
+static int render_locked(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v, pid_t reader_tid,
 			 struct pl_rendered **out)
 {
 	struct pl_source src = {
@@ -421,6 +421,7 @@ static int render_locked(struct pl_fs *fs, struct pl_container *c, const struct 
 		.cpu_history = &c->hist,
 		.loadavg = &c->loadavg,
 		.init_pid = c->init_pid,
+		.reader_tid = reader_tid,
 	};
 	struct pl_buf buf;
 	struct pl_rendered *rd;
@@ -453,7 +454,7 @@ static void log_failure_once(struct pl_container *c, struct render_slot *slot, c
 			   (int)c->init_pid, strerror(-err));
 }
 
-int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v,
+int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v, pid_t reader_tid,
 			struct pl_rendered **out)
 {
 	struct render_slot *slot = &c->slot[v - pl_views];
@@ -472,7 +473,7 @@ int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct p
 	}
 	r = refresh_cgroup_locked(fs, c, now);
 	if (r >= 0)
-		r = render_locked(fs, c, v, &rd);
+		r = render_locked(fs, c, v, reader_tid, &rd);
 	if (r < 0) {
 		log_failure_once(c, slot, v, r);
 		pthread_mutex_unlock(&c->lock);

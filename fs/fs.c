@@ -242,6 +242,13 @@ struct reader {
 	struct pl_container *c; /* borrowed; NULL: resolve pid */
 };
 
+/* The thread waiting for this answer (pl_source.reader_tid): a FUSE caller. A render for
+ * `proclens show` (c given) answers nobody inside the container. */
+static pid_t asking_tid(const struct reader *rd)
+{
+	return rd->c ? 0 : rd->pid;
+}
+
 /* The reader's container, referenced. */
 static int reader_container(struct pl_fs *fs, const struct reader *rd, struct pl_container **out)
 {
@@ -560,9 +567,9 @@ static int mirror_render(struct pl_fs *fs, struct pl_fs_file *f, struct pl_rende
 	return *out ? 0 : -ENOMEM;
 }
 
-static int file_render(struct pl_fs *fs, struct pl_fs_file *f, struct pl_rendered **out)
+static int file_render(struct pl_fs *fs, struct pl_fs_file *f, pid_t caller, struct pl_rendered **out)
 {
-	int r = f->view ? pl_container_render(fs, f->container, f->view, out) : mirror_render(fs, f, out);
+	int r = f->view ? pl_container_render(fs, f->container, f->view, caller, out) : mirror_render(fs, f, out);
 
 	/* Never a host value in place of a container value: the reader gets an error. */
 	return r < 0 && r != -ENOMEM ? -EIO : r;
@@ -600,7 +607,7 @@ static int open_as(struct pl_fs *fs, uint64_t ino, int flags, const struct reade
 		free(f);
 		return -EIO;
 	}
-	r = file_render(fs, f, &f->r);
+	r = file_render(fs, f, asking_tid(rd), &f->r);
 	if (r < 0) {
 		pl_container_put(fs, f->container);
 		free(f);
@@ -618,7 +625,8 @@ int pl_fs_open(struct pl_fs *fs, uint64_t ino, int flags, pid_t caller, struct p
 	return open_as(fs, ino, flags, &rd, out);
 }
 
-int pl_fs_read(struct pl_fs *fs, struct pl_fs_file *f, uint64_t off, size_t size, struct pl_fs_slice *out)
+int pl_fs_read(struct pl_fs *fs, struct pl_fs_file *f, uint64_t off, size_t size, pid_t caller,
+	       struct pl_fs_slice *out)
 {
 	struct pl_rendered *fresh = NULL, *r;
 	int err;
@@ -626,7 +634,7 @@ int pl_fs_read(struct pl_fs *fs, struct pl_fs_file *f, uint64_t off, size_t size
 	pthread_mutex_lock(&f->lock);
 	if (off == 0 && f->read_since_render) {
 		pthread_mutex_unlock(&f->lock);
-		err = file_render(fs, f, &fresh);
+		err = file_render(fs, f, caller, &fresh);
 		if (err < 0)
 			return err;
 		pthread_mutex_lock(&f->lock);
@@ -688,7 +696,7 @@ static int render_path(struct pl_fs *fs, const char *path, const struct reader *
 	r = open_as(fs, ino, O_RDONLY, rd, &f);
 	if (r < 0)
 		return r;
-	r = pl_fs_read(fs, f, 0, SIZE_MAX, &slice);
+	r = pl_fs_read(fs, f, 0, SIZE_MAX, 0, &slice);
 	if (r >= 0) {
 		*out = malloc(slice.len + 1);
 		if (*out) {

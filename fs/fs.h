@@ -60,7 +60,8 @@ struct pl_fs_slice {
 	size_t len;
 	void *hold;
 };
-int pl_fs_read(struct pl_fs *fs, struct pl_fs_file *f, uint64_t off, size_t size, struct pl_fs_slice *out);
+int pl_fs_read(struct pl_fs *fs, struct pl_fs_file *f, uint64_t off, size_t size, pid_t caller,
+	       struct pl_fs_slice *out);
 void pl_fs_slice_done(struct pl_fs_slice *s);
 void pl_fs_release(struct pl_fs *fs, struct pl_fs_file *f);
 

@@ -67,6 +67,7 @@ int pl_container_for_cgroup(struct pl_fs *fs, const char *path, struct pl_contai
 int pl_container_cpus(struct pl_fs *fs, struct pl_container *c, struct pl_cpuset *visible, bool *host_view);
 /* One round of the load average sampler (the sampler thread calls it every 5 s). */
 void pl_containers_sample_loadavg(struct pl_fs *fs);
-/* View v's content for container c, with a reference (drop with pl_rendered_put). */
-int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v,
+/* View v's content for container c, with a reference (drop with pl_rendered_put), for the
+ * thread reader_tid (0: none; see pl_source). */
+int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v, pid_t reader_tid,
 			struct pl_rendered **out);

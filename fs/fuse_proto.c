@@ -234,7 +234,8 @@ static struct pl_fs_file *file_of(uint64_t fh)
 	return (struct pl_fs_file *)(uintptr_t)fh;
 }
 
-static void do_read(struct pl_fuse_conn *c, const void *arg, size_t arglen, struct pl_fuse_reply *rep)
+static void do_read(struct pl_fuse_conn *c, const struct fuse_in_header *in, const void *arg, size_t arglen,
+		    struct pl_fuse_reply *rep)
 {
 	const struct fuse_read_in *ri = arg;
 	size_t size;
@@ -245,7 +246,7 @@ static void do_read(struct pl_fuse_conn *c, const void *arg, size_t arglen, stru
 		return;
 	}
 	size = ri->size < PL_FUSE_MAX_PAYLOAD ? ri->size : PL_FUSE_MAX_PAYLOAD;
-	r = pl_fs_read(c->fs, file_of(ri->fh), ri->offset, size, &rep->slice);
+	r = pl_fs_read(c->fs, file_of(ri->fh), ri->offset, size, (pid_t)in->pid, &rep->slice);
 	if (r < 0) {
 		rep->error = -r;
 		return;
@@ -364,7 +365,7 @@ void pl_fuse_handle(struct pl_fuse_conn *c, const struct fuse_in_header *in, con
 		do_open(c, in, arg, arglen, rep);
 		break;
 	case FUSE_READ:
-		do_read(c, arg, arglen, rep);
+		do_read(c, in, arg, arglen, rep);
 		break;
 	case FUSE_RELEASE:
 		do_release(c, arg, arglen, rep);

@@ -28,6 +28,8 @@
 struct task_walk {
 	const struct pl_host *host;
 	unsigned running, blocked, threads;
+	pid_t reader_tid; /* counted apart: see pl_source */
+	bool reader_seen;
 	bool want_pids;
 	int pidns_fd;	   /* the container's pid namespace, or -1: use NSpid from status */
 	unsigned ns_level; /* index of the container's namespace in NSpid; UINT_MAX = last */
@@ -82,7 +84,9 @@ static int walk_task(pid_t tid, void *userdata)
 	if (r < 0)
 		return r;
 	w->threads++;
-	if (state == 'R')
+	if (tid == w->reader_tid)
+		w->reader_seen = true;
+	else if (state == 'R')
 		w->running++;
 	else if (state == 'D')
 		w->blocked++;
@@ -161,7 +165,7 @@ int pl_loadavg_sample(const struct pl_source *src, struct pl_loadavg *la)
 int pl_loadavg_collect(const struct pl_source *src, void *state)
 {
 	struct pl_loadavg_state *st = state;
-	struct task_walk w = {.host = src->host, .want_pids = true};
+	struct task_walk w = {.host = src->host, .want_pids = true, .reader_tid = src->reader_tid};
 	unsigned active;
 	ssize_t n;
 	int r;
@@ -184,7 +188,7 @@ int pl_loadavg_collect(const struct pl_source *src, void *state)
 		for (int i = 0; i < 3; i++)
 			st->avg_fixed[i] = (uint64_t)active * PL_LOADAVG_FIXED_1;
 	}
-	st->running = w.running;
+	st->running = w.running + w.reader_seen;
 	st->threads = w.threads;
 	st->last_pid = w.last_pid;
 	if (pl_tracing())
@@ -197,7 +201,7 @@ int pl_loadavg_collect(const struct pl_source *src, void *state)
 		    src->loadavg ? "averaged as the kernel does, sampled every 5 s since its container was "
 				   "first read"
 				 : "no history (a one-shot render): the count itself",
-		    w.running, w.threads, w.last_pid);
+		    st->running, w.threads, w.last_pid);
 	return 0;
 }
 

@@ -62,6 +62,12 @@ struct pl_source {
 	 * one proc/loadavg's last-pid field speaks of. Checked against init_start_ns (when
 	 * set) so a recycled pid is not believed. */
 	pid_t init_pid;
+	/* The thread whose open or read this render answers, in our pid namespace; 0: none
+	 * (the sampler, `proclens show`). It is busy asking, so it never counts towards the
+	 * load averages (the kernel samples at its ticks, not when someone reads); in
+	 * proc/loadavg's running/total it counts as running, as the reader of the kernel's
+	 * own file always is. */
+	pid_t reader_tid;
 };
 
 /* Apply every whole 5 s interval between the last sample and now_ns with `active` tasks

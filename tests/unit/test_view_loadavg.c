@@ -173,6 +173,53 @@ START_TEST(collect_one_shot_shows_the_instant_count)
 }
 END_TEST
 
+/* The thread whose read is being answered is busy asking: it is running in running/total,
+ * as a reader of the kernel's file is, and never part of the averages, whatever state it
+ * was caught in (R while the server runs on its CPU, S or D waiting for the reply). */
+START_TEST(collect_the_reader_is_not_load)
+{
+	static const struct {
+		pid_t reader;
+		const char *want;
+	} cases[] = {
+	    {102, "2.00 2.00 2.00 2/4 40\n"}, /* caught R: still 2 running */
+	    {104, "2.00 2.00 2.00 3/4 40\n"}, /* caught D: now counted running */
+	    {101, "3.00 3.00 3.00 3/4 40\n"}, /* caught S */
+	    {4242, "3.00 3.00 3.00 2/4 40\n"}, /* not one of the container's threads */
+	};
+	for (size_t i = 0; i < PL_ARRAY_SIZE(trees); i++) {
+		for (size_t k = 0; k < PL_ARRAY_SIZE(cases); k++) {
+			struct fixture f;
+			_cleanup_free_ char *t = NULL;
+
+			fixture_open(&f, trees[i], "ct", false, NULL);
+			f.src.reader_tid = cases[k].reader;
+			t = generate(&f);
+			ck_assert_str_eq(t, cases[k].want);
+			fixture_close(&f);
+		}
+	}
+}
+END_TEST
+
+START_TEST(collect_reader_stays_out_of_the_history)
+{
+	struct pl_loadavg la = {0};
+	struct fixture f;
+	_cleanup_free_ char *t = NULL;
+
+	fixture_open(&f, FIXTURES "/view/v2", "ct", false, NULL);
+	f.src.loadavg = &la;
+	f.src.now_ns = T0;
+	f.src.reader_tid = 103;
+	/* The first read starts the history with 2 active (102 R, 104 D), not 3. */
+	t = generate(&f);
+	ck_assert_str_eq(t, "0.16 0.03 0.01 2/4 40\n");
+	assert_avgs(&la, 328, 68, 22);
+	fixture_close(&f);
+}
+END_TEST
+
 START_TEST(collect_last_pid_in_the_inits_namespace)
 {
 	struct fixture f;
@@ -338,6 +385,8 @@ static Suite *loadavg_suite(void)
 	TCase *tm = tcase_create("math");
 	TCase *tc = tcase_create("collect");
 
+	tcase_add_test(tc, collect_the_reader_is_not_load);
+	tcase_add_test(tc, collect_reader_stays_out_of_the_history);
 	tcase_add_test(tm, ema_matches_kernel_steps);
 	tcase_add_test(tm, catch_up_after_missed_intervals);
 	tcase_add_test(tm, idle_decays_monotonically_to_zero);
