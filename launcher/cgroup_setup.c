@@ -534,11 +534,17 @@ int pl_cg_prepare_self_move(struct pl_cg_container *c, struct pl_err *e)
 	return 1;
 }
 
-int pl_cg_self_move(const struct pl_cg_container *c, struct pl_err *e)
+int pl_cg_self_move(const int *tasks_fds, unsigned n, struct pl_err *e)
 {
-	for (unsigned i = 0; i < c->n; i++) {
-		if (pl_write_all(c->tasks_fd[i], "0", 1) < 0)
-			return pl_errf(e, -errno, "cannot join %s", c->path[i]);
+	for (unsigned i = 0; i < n; i++) {
+		if (pl_write_all(tasks_fds[i], "0", 1) < 0) {
+			int r = -errno;
+			char where[300];
+			/* The path only for the message: the fd came over the socketpair. */
+			path_of_fd(tasks_fds[i], "", where, sizeof(where));
+			where[strlen(where) - 1] = '\0';
+			return pl_errf(e, r, "cannot join %s", where);
+		}
 	}
 	return 0;
 }

@@ -71,14 +71,28 @@ char **pl_container_env(const struct pl_run_opts *o, const char *hostname, const
 	return env;
 }
 
-/* Once in proclens/NAME (the parent moves us there while we mount), that cgroup becomes
- * "/" in a cgroup namespace of our own. Nothing forks or execs before. */
+/* The parent makes proclens/NAME and writes its limits while we build the filesystem; once
+ * we are in it, that cgroup becomes "/" in a cgroup namespace of our own. Nothing forks or
+ * execs before: the limits hold from the command's first instruction. */
 static int join_cgroup(struct pl_child_ctx *ctx, struct pl_err *e)
 {
-	char placed;
+	int fds[PL_CTRL_COUNT];
+	unsigned n_fds = 0;
+	char what = 0;
+	ssize_t n = pl_chan_recv(ctx->sync_fd, &what, 1, fds, PL_CTRL_COUNT, &n_fds);
+	int r = 0;
 
-	if (ctx->sync_go == PL_SYNC_GO && (read(ctx->sync_fd, &placed, 1) != 1 || placed != PL_SYNC_PLACED))
+	if (n != 1 || (what != PL_SYNC_JOIN && what != PL_SYNC_PLACED))
 		_exit(125); /* the parent failed and reports why */
+	/* Before the move: a v1 cpuset's CPUs then replace the set, as they would have. */
+	if (ctx->affinity)
+		sched_setaffinity(0, sizeof(*ctx->affinity), ctx->affinity);
+	if (what == PL_SYNC_JOIN)
+		r = pl_cg_self_move(fds, n_fds, e);
+	for (unsigned i = 0; i < n_fds; i++)
+		close(fds[i]);
+	if (r < 0)
+		return r;
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		return pl_errf(e, -errno, "cannot create a cgroup namespace");
 	return 0;
@@ -89,28 +103,12 @@ static int join_cgroup(struct pl_child_ctx *ctx, struct pl_err *e)
 static void send_sysinfo_listener(int sync_fd)
 {
 	struct pl_err marker = {0};
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = {.iov_base = &marker, .iov_len = sizeof(marker)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf)};
-	struct cmsghdr *cmsg;
 	int fd = pl_sysinfo_filter_install();
 
 	if (fd < 0)
 		return;
-	memset(&control, 0, sizeof(control));
-	cmsg = CMSG_FIRSTHDR(&msg);
-	cmsg->cmsg_level = SOL_SOCKET;
-	cmsg->cmsg_type = SCM_RIGHTS;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 	/* marker.err == 0: "not a failure", the parent reads on. */
-	if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) < 0) {
+	if (pl_chan_send(sync_fd, &marker, sizeof(marker), &fd, 1) < 0) {
 		/* Nobody will answer: sysinfo would block forever. Better to fail now. */
 		_exit(125);
 	}
@@ -128,15 +126,8 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 
 	/* Wait until the parent has written the id maps. */
 	n = read(ctx->sync_fd, &go, 1);
-	if (n != 1)
+	if (n != 1 || go != PL_SYNC_GO)
 		_exit(125);
-	ctx->sync_go = go;
-	/* Before any change of ids: the move is checked against root's credentials. */
-	if (go == PL_SYNC_GO_JOIN) {
-		r = pl_cg_self_move(ctx->cg, e);
-		if (r < 0)
-			return r;
-	}
 	/* In a new user namespace we still carry the host's ids (kuid 0), which the map does
 	 * not cover: become the namespace's root, host id userns_host_id, and drop the host's
 	 * supplementary groups. */

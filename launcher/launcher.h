@@ -5,6 +5,7 @@
  * function returns >= 0 or -errno; those that can fail for a reason a person must read also
  * fill a struct pl_err with one line naming what failed, on what, and why. */
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -138,11 +139,13 @@ void pl_cpus_pick(const struct pl_cpuset *allowed, const struct pl_cpuset *sibli
 int pl_cg_clone_fd(const struct pl_cg_container *c);
 /* Move pid into every created cgroup (when clone3 could not place it). */
 int pl_cg_place(const struct pl_cg_container *c, pid_t pid, struct pl_err *e);
-/* v1: open the "tasks" files the child writes "0" to, moving itself (see cgroup_setup.c).
- * Returns 1 when the child can move itself, 0 when the parent must place it. */
+/* v1: open the "tasks" files (c->tasks_fd) the child writes "0" to, moving itself (see
+ * cgroup_setup.c). Returns 1 when the child can move itself, 0 when the parent must place
+ * it. */
 int pl_cg_prepare_self_move(struct pl_cg_container *c, struct pl_err *e);
-/* In the child: move the calling (single-threaded) process into the cgroups. */
-int pl_cg_self_move(const struct pl_cg_container *c, struct pl_err *e);
+/* In the child: move the calling (single-threaded) process into the cgroups whose "tasks"
+ * files the parent opened (pl_cg_prepare_self_move) and handed over. */
+int pl_cg_self_move(const int *tasks_fds, unsigned n, struct pl_err *e);
 /* Did the kernel OOM-kill something in the container? */
 bool pl_cg_oom_killed(const struct pl_cg_container *c);
 /* Kill what is left, wait for the cgroups to empty, remove them. */
@@ -200,6 +203,9 @@ void pl_owner_sweep(const struct pl_cgroup_root *root, const char *skip_name);
 void pl_owner_release(struct pl_owner *o, bool unlink_file);
 /* /run/proclens/view.NAME, the private view's mount point. */
 void pl_view_dir_of(const char *name, char *buf, size_t size);
+/* Detach whatever is mounted on NAME's private view mount point and remove it (the caller
+ * holds NAME's lock). 0 when it is gone, -EBUSY when it could not be removed. */
+int pl_view_dir_remove(const char *name);
 
 /* ---- root filesystem (rootfs.c) ---- */
 
@@ -256,6 +262,11 @@ struct pl_sysinfo_server {
 int pl_sysinfo_serve_one(struct pl_sysinfo_server *srv);
 /* Advance the load averages (every PL_LOADAVG_INTERVAL_NS). */
 void pl_sysinfo_sample(struct pl_sysinfo_server *srv);
+/* Milliseconds until the next 5 s sample (a poll timeout), -1 once nothing is served. */
+int pl_sysinfo_timeout_ms(const struct pl_sysinfo_server *srv);
+/* What poll said of srv->notify_fd: answer a call (POLLIN), or stop serving once no
+ * process is left under the filter (POLLHUP: notify_fd becomes -1, the owner closes it). */
+void pl_sysinfo_on_poll(struct pl_sysinfo_server *srv, short revents);
 void pl_sysinfo_server_free(struct pl_sysinfo_server *srv);
 
 /* ---- processes (process.c) ---- */
@@ -295,12 +306,21 @@ void pl_exec_command(char **argv, char **envp, int report_fd) __attribute__((nor
 
 /* ---- the child side (child.c) and the whole run (run.c) ---- */
 
-/* Bytes the parent sends the child over the socketpair. */
+/* ---- the socketpair between run and the child (channel.c) ---- */
+
+/* One record, with n_fds fds passed along (SCM_RIGHTS). 0 or -errno. */
+int pl_chan_send(int sock, const void *buf, size_t len, const int *fds, unsigned n_fds);
+/* One record into buf: its length (0 at EOF) or -errno; up to max_fds fds that came with
+ * it in fds (close-on-exec), their number in *n_fds. */
+ssize_t pl_chan_recv(int sock, void *buf, size_t len, int *fds, unsigned max_fds, unsigned *n_fds);
+
+/* The records the parent sends the child, one byte each, in this order. The parent makes
+ * the v1 cgroups and writes the limits while the child builds its filesystem: the child
+ * waits for the second record only before it joins a cgroup namespace, forks or execs. */
 enum {
-	PL_SYNC_GO = 1,	       /* ids mapped: set up; PL_SYNC_PLACED follows */
-	PL_SYNC_GO_PLACED = 2, /* the same, already in the cgroup (clone3 placed it) */
-	PL_SYNC_PLACED = 3,    /* now in the cgroup */
-	PL_SYNC_GO_JOIN = 4,   /* move yourself in through cg->tasks_fd, then set up */
+	PL_SYNC_GO = 1,	    /* ids mapped: build the container */
+	PL_SYNC_JOIN = 2,   /* the cgroups are ready: move yourself in through these fds */
+	PL_SYNC_PLACED = 3, /* the cgroups are ready and you are in them */
 };
 
 struct pl_child_ctx {
@@ -310,8 +330,9 @@ struct pl_child_ctx {
 	const char *hostname;
 	uint64_t caps;
 	int sync_fd; /* our end of the socketpair */
-	const struct pl_cg_container *cg;
-	int sync_go; /* the PL_SYNC_GO* byte received */
+	/* The CPUs the parent may use, restored before the cgroups are joined (the parent
+	 * may have moved us to one of them to work side by side); NULL: leave as is. */
+	const cpu_set_t *affinity;
 };
 
 void pl_child_main(struct pl_child_ctx *ctx) __attribute__((noreturn));

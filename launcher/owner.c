@@ -59,7 +59,6 @@ static bool still_linked(int fd, const char *path)
  * -EBUSY when a cgroup still has processes or the view cannot be unmounted. */
 static int remove_leftovers(const struct pl_cgroup_root *root, const char *name)
 {
-	char view[PATH_MAX];
 	int ret = 0;
 
 	for (int c = 0; c < PL_CTRL_COUNT; c++) {
@@ -75,6 +74,16 @@ static int remove_leftovers(const struct pl_cgroup_root *root, const char *name)
 		if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 			ret = -EBUSY;
 	}
+	if (pl_view_dir_remove(name) < 0)
+		ret = -EBUSY;
+	return ret;
+}
+
+int pl_view_dir_remove(const char *name)
+{
+	char view[PATH_MAX];
+	int ret = 0;
+
 	pl_view_dir_of(name, view, sizeof(view));
 	/* The private daemon got SIGTERM with its parent and unmounted; if it died too, a
 	 * dead FUSE mount (ENOTCONN) may remain. Ours, under the lock: detach it. */

@@ -238,19 +238,6 @@ static void on_interrupt(pid_t pid, bool ns_init, int sig, struct interrupts *in
 	}
 }
 
-/* Milliseconds until the next 5 s load sample, -1 without a sysinfo server. */
-static int sample_timeout_ms(const struct pl_sysinfo_server *srv)
-{
-	uint64_t now, elapsed, left;
-
-	if (!srv || srv->notify_fd < 0)
-		return -1;
-	now = pl_now_boottime_ns();
-	elapsed = now > srv->start_ns ? now - srv->start_ns : 0;
-	left = PL_LOADAVG_INTERVAL_NS - elapsed % PL_LOADAVG_INTERVAL_NS;
-	return (int)(left / 1000000) + 1;
-}
-
 int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv, bool ns_init)
 {
 	struct termios saved;
@@ -272,7 +259,7 @@ int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_ser
 		};
 		struct signalfd_siginfo si;
 		bool exited = false;
-		int n = poll(p, 4, sample_timeout_ms(srv));
+		int n = poll(p, 4, srv ? pl_sysinfo_timeout_ms(srv) : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -291,10 +278,8 @@ int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_ser
 			if (!pump(STDIN_FILENO, tty->master_fd))
 				stdin_open = false;
 		}
-		if (p[3].revents & POLLIN)
-			pl_sysinfo_serve_one(srv);
-		else if (p[3].revents & (POLLHUP | POLLERR))
-			srv->notify_fd = -1; /* no process left under the filter: stop polling */
+		if (p[3].revents)
+			pl_sysinfo_on_poll(srv, p[3].revents);
 		if (!(p[0].revents & POLLIN))
 			continue;
 		if (pl_read_all(sigfd, &si, sizeof(si)) != sizeof(si))

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,17 +30,25 @@ struct run_state {
 	struct pl_cgroup_root root;
 	bool root_open;
 	struct pl_owner owner;
+	struct pl_limits limits;
 	struct pl_cg_container cg;
 	bool cg_made;
+	/* The container's mount namespace, held so that its teardown (every mount of the
+	 * container, and the copies of the host's) happens in the helper after `run` has
+	 * returned, not in the exit of the container's last process, which we wait for. */
+	int mntns_fd;
+	/* The CPUs we may run on, which the child gets back before it execs (spread). */
+	cpu_set_t affinity;
+	bool affinity_known;
 	struct pl_tty tty;
 	bool tty_open;
 	int sync_fd[2];
 	int sigfd;
-	int sysinfo_fd;		  /* the child's seccomp listener for sysinfo(2), or -1 */
+	int sysinfo_fd; /* the child's seccomp listener for sysinfo(2), or -1 */
 	uint64_t start_ns;
 	sigset_t blocked, saved_mask;
 	pid_t child;
-	bool reap_async; /* the command ran: the cgroups go in a reaper (reap) */
+	int helper_fd; /* write end of the helper's pipe, -1: no helper (start_helper) */
 };
 
 static void run_state_init(struct run_state *st, struct pl_run_opts *o)
@@ -49,6 +59,8 @@ static void run_state_init(struct run_state *st, struct pl_run_opts *o)
 	st->sync_fd[0] = st->sync_fd[1] = -1;
 	st->sigfd = -1;
 	st->sysinfo_fd = -1;
+	st->mntns_fd = -1;
+	st->helper_fd = -1;
 	st->child = -1;
 	st->tty.master_fd = st->tty.slave_fd = -1;
 	pl_owner_init(&st->owner);
@@ -59,27 +71,34 @@ static void print_err(const struct pl_err *e)
 	fprintf(stderr, "proclens: %s\n", e->msg);
 }
 
-/* The command has exited and its status is known: remove the cgroups in a short-lived
- * child, so `run` returns without waiting for four rmdirs (and, if a process escaped the
- * pid namespace, for it to be killed). The reaper inherits the owner lock and unlinks the
- * lock file last; if it dies half way, the next `run` finds the lock free and finishes
- * (owner.c). Its own session: a Ctrl-C meant for the next command must not stop it. 0 in
- * the parent once the reaper runs, -errno when it could not be started (the caller then
- * removes the cgroups itself). */
-static int reap(struct run_state *st)
+/* The helper, forked once the command runs. While the container lives it answers the
+ * container's sysinfo(2) calls (and samples its load for them); once `run` has ended (the
+ * helper's pipe reads EOF when run exits, however it exits) it lets go of the container's
+ * mount namespace (the kernel unmounts all of it there), removes the cgroups, and unlinks
+ * the lock file last. So `run` itself only relays signals and the terminal and waits, and
+ * returns as soon as the command's status is known: no fork, rmdir or unmounting, and no
+ * wake-up for the sysinfo listener's hang-up, between the command's exit and its own. It
+ * inherits the owner lock; if it dies half way, the next `run` finds the lock free and
+ * finishes (owner.c). Its own session: a Ctrl-C meant for the container or for the next
+ * command must not stop it. */
+static void helper_main(struct run_state *st, struct pl_sysinfo_server *srv, int wait_fd)
+    __attribute__((noreturn));
+static void helper_main(struct run_state *st, struct pl_sysinfo_server *srv, int wait_fd)
 {
 	struct pl_err e = {0};
-	pid_t pid;
 	int null_fd, r;
 
-	if (st->child > 0 || !st->reap_async)
-		return -EAGAIN;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		return 0;
 	setsid();
+	/* What belongs to run, not to us: the container's terminal, the channel to its setup,
+	 * the signals run forwards, the private view's daemon. */
+	if (st->tty_open)
+		pl_tty_close(&st->tty);
+	if (st->sync_fd[0] >= 0)
+		close(st->sync_fd[0]);
+	if (st->sigfd >= 0)
+		close(st->sigfd);
+	if (st->view.daemon_pidfd >= 0)
+		close(st->view.daemon_pidfd);
 	/* stdout may be a pipe someone reads to its end ($(proclens run ...)): let go of
 	 * it. stderr stays for the one line a failure deserves. */
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -87,11 +106,64 @@ static int reap(struct run_state *st)
 		dup2(null_fd, STDIN_FILENO);
 		dup2(null_fd, STDOUT_FILENO);
 	}
+	for (;;) {
+		struct pollfd p[2] = {{.fd = wait_fd, .events = POLLIN},
+				      {.fd = srv->notify_fd, .events = POLLIN}};
+		int n = poll(p, 2, pl_sysinfo_timeout_ms(srv));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || p[0].revents)
+			break; /* run is gone (nothing is ever written to the pipe) */
+		if (n == 0)
+			pl_sysinfo_sample(srv);
+		else
+			pl_sysinfo_on_poll(srv, p[1].revents);
+	}
+	pl_sysinfo_server_free(srv);
+	/* The last reference: the kernel unmounts the container's filesystem here. */
+	if (st->mntns_fd >= 0)
+		close(st->mntns_fd);
 	r = pl_cg_remove(&st->cg, &e);
 	if (r < 0)
 		print_err(&e);
+	/* run stops a private view and removes its mount point before it exits; if it was
+	 * killed, the daemon got SIGTERM and unmounted, and the mount point is left to us. */
+	if (st->view.private_daemon && pl_view_dir_remove(st->name) < 0)
+		r = -EBUSY;
 	pl_owner_release(&st->owner, r >= 0);
 	_exit(r < 0 ? 1 : 0);
+}
+
+/* Forked while the command runs, off the path from its exit to ours. On success the
+ * helper serves srv and run stops doing so; -errno when it could not be started, and run
+ * serves sysinfo and removes the cgroups itself. */
+static int start_helper(struct run_state *st, struct pl_sysinfo_server *srv)
+{
+	int pipe_fd[2];
+	pid_t pid;
+
+	if (!st->cg_made)
+		return -EAGAIN;
+	if (pipe2(pipe_fd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int r = -errno;
+		close(pipe_fd[0]);
+		close(pipe_fd[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(pipe_fd[1]);
+		helper_main(st, srv, pipe_fd[0]);
+	}
+	close(pipe_fd[0]);
+	st->helper_fd = pipe_fd[1];
+	if (st->sysinfo_fd >= 0)
+		close(st->sysinfo_fd);
+	st->sysinfo_fd = srv->notify_fd = -1;
+	return 0;
 }
 
 static void run_state_cleanup(struct run_state *st)
@@ -111,11 +183,14 @@ static void run_state_cleanup(struct run_state *st)
 	/* The view first: its private mount point is named after the container, and must be
 	 * gone before the lock that guards the name is. */
 	pl_view_release(&st->view);
-	if (st->cg_made && reap(st) == 0) {
-		/* The reaper removes the cgroups and then the lock file. */
+	if (st->cg_made && st->helper_fd >= 0) {
+		/* The helper removes the cgroups and then the lock file. */
 		st->cg_made = false;
 		pl_owner_release(&st->owner, false);
 	}
+	/* The helper has its own reference; without one, the teardown happens here. */
+	if (st->mntns_fd >= 0)
+		close(st->mntns_fd);
 	if (st->cg_made && pl_cg_remove(&st->cg, &e) < 0)
 		print_err(&e);
 	/* Keep the lock file while a cgroup is left: the next run removes it then. */
@@ -131,6 +206,9 @@ static void run_state_cleanup(struct run_state *st)
 		close(st->sigfd);
 		sigprocmask(SIG_SETMASK, &st->saved_mask, NULL);
 	}
+	/* Last: the helper cleans up on this EOF. */
+	if (st->helper_fd >= 0)
+		close(st->helper_fd);
 }
 
 static int check_inputs(const struct pl_run_opts *o, struct pl_err *e)
@@ -175,10 +253,23 @@ static int block_signals(struct run_state *st, struct pl_err *e)
 	return 0;
 }
 
+static int make_cgroups(struct run_state *st, struct pl_err *e)
+{
+	int r = pl_cg_create(&st->root, st->name, &st->limits, &st->cg, e);
+
+	if (r < 0)
+		return r;
+	st->cg_made = true;
+	return 0;
+}
+
 static int prepare(struct run_state *st, struct pl_err *e)
 {
 	struct pl_run_opts *o = st->opts;
-	struct pl_limits limits = {
+	struct pl_limits *limits = &st->limits;
+	int r;
+
+	*limits = (struct pl_limits){
 	    .memory_bytes = o->memory_bytes,
 	    .memory_swap_bytes = o->memory_swap_bytes,
 	    .memory_swap_unlimited = o->memory_swap_unlimited,
@@ -187,11 +278,10 @@ static int prepare(struct run_state *st, struct pl_err *e)
 	    .cpuset_cpus = o->cpuset_cpus,
 	    .pids_limit = o->pids_limit,
 	};
-
 	/* --cpus 1.5: two CPUs, so nproc agrees with the views' ceil(quota/period). */
 	if (o->cpu_quota_usec != PL_UNLIMITED && !o->cpuset_cpus && !o->all_cpus)
-		limits.pick_cpus = (unsigned)((o->cpu_quota_usec + o->cpu_period_usec - 1) / o->cpu_period_usec);
-	int r;
+		limits->pick_cpus =
+		    (unsigned)((o->cpu_quota_usec + o->cpu_period_usec - 1) / o->cpu_period_usec);
 
 	if (o->name)
 		snprintf(st->name, sizeof(st->name), "%s", o->name);
@@ -210,16 +300,18 @@ static int prepare(struct run_state *st, struct pl_err *e)
 	r = pl_owner_acquire(&st->root, st->name, &st->owner, e);
 	if (r < 0)
 		return r;
-	pl_owner_sweep(&st->root, st->name);
 	if (!o->no_view) {
 		r = pl_view_acquire(&st->view, o->view_dir, st->name, e);
 		if (r < 0)
 			return r;
 	}
-	r = pl_cg_create(&st->root, st->name, &limits, &st->cg, e);
-	if (r < 0)
-		return r;
-	st->cg_made = true;
+	/* v2: one directory, made now so that clone3 can start the child in it. v1 (five
+	 * directories): made while the child builds its filesystem (start). */
+	if (pl_cgroup_root_is_v2(&st->root)) {
+		r = make_cgroups(st, e);
+		if (r < 0)
+			return r;
+	}
 	if (o->tty) {
 		r = pl_tty_open(&st->tty, e);
 		if (r < 0)
@@ -234,42 +326,85 @@ static int prepare(struct run_state *st, struct pl_err *e)
 /* One record from the child, and the fd it may carry (kept in *fd_out). */
 static ssize_t receive(int sync_fd, struct pl_err *report, int *fd_out)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = {.iov_base = report, .iov_len = sizeof(*report)};
-	struct msghdr msg = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control.buf,
-			     .msg_controllen = sizeof(control.buf)};
-	struct cmsghdr *cmsg;
-	ssize_t n;
+	int fd;
+	unsigned n_fds;
+	ssize_t n = pl_chan_recv(sync_fd, report, sizeof(*report), &fd, 1, &n_fds);
 
-	do
-		n = recvmsg(sync_fd, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return n;
-	if (n != sizeof(*report)) {
+	if (n_fds == 1) {
+		if (*fd_out >= 0)
+			close(*fd_out);
+		*fd_out = fd;
+	}
+	if (n > 0 && n != sizeof(*report)) {
 		memset(report, 0, sizeof(*report));
 		report->err = EPROTO;
 		snprintf(report->msg, sizeof(report->msg), "the container's setup reported garbage");
-		return n;
-	}
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
-			if (*fd_out >= 0)
-				close(*fd_out);
-			*fd_out = fd;
-		}
 	}
 	return n;
 }
 
-/* Clone, place, map, release the child; returns 0 once it has exec'd, or the exit status
+static int send_sync(struct run_state *st, char what, const int *fds, unsigned n_fds, struct pl_err *e)
+{
+	int r = pl_chan_send(st->sync_fd[0], &what, 1, fds, n_fds);
+
+	/* EPIPE: the child failed already; its report, read next, says why. */
+	if (r < 0 && r != -EPIPE)
+		return pl_errf(e, r, "cannot start the container");
+	return 0;
+}
+
+/* The child is building its filesystem: make its v1 cgroups and write the limits meanwhile
+ * (on two CPUs the two take about the same time), then let it in. v2 with clone3: it was
+ * born in its cgroup. v1: it moves itself, through "tasks" files we open (cheap, see
+ * pl_cg_prepare_self_move). Otherwise we move it. */
+static int place(struct run_state *st, bool placed, struct pl_err *e)
+{
+	int r, self_move;
+
+	pl_owner_sweep(&st->root, st->name);
+	if (!st->cg_made) {
+		r = make_cgroups(st, e);
+		if (r < 0)
+			return r;
+	}
+	if (placed)
+		return send_sync(st, PL_SYNC_PLACED, NULL, 0, e);
+	self_move = pl_cg_prepare_self_move(&st->cg, e);
+	if (self_move < 0)
+		return self_move;
+	if (self_move)
+		return send_sync(st, PL_SYNC_JOIN, st->cg.tasks_fd, st->cg.n, e);
+	r = pl_cg_place(&st->cg, st->child, e);
+	if (r < 0)
+		return r;
+	return send_sync(st, PL_SYNC_PLACED, NULL, 0, e);
+}
+
+/* The child builds its filesystem while we make its cgroups: on two CPUs the two take about
+ * as long each, so side by side they cost one of them. The scheduler often starts a forked
+ * child on its parent's CPU, where it waits until the parent blocks: move it to another of
+ * our CPUs. It takes the whole set back before it joins its cgroups (pl_child_main), so what
+ * the command runs on is the cpuset's choice, or the caller's, as without this. Best effort:
+ * a failure costs time only. */
+static void spread(struct run_state *st, pid_t child)
+{
+	int here = sched_getcpu(), n = CPU_COUNT(&st->affinity);
+	cpu_set_t other;
+
+	if (!st->affinity_known || n < 2 || here < 0)
+		return;
+	CPU_ZERO(&other);
+	for (int i = 1; i < CPU_SETSIZE; i++) {
+		int cpu = (here + i) % CPU_SETSIZE;
+		if (CPU_ISSET(cpu, &st->affinity)) {
+			CPU_SET(cpu, &other);
+			break;
+		}
+	}
+	sched_setaffinity(child, sizeof(other), &other);
+}
+
+/* Clone, map, place, release the child; returns 0 once it has exec'd, or the exit status
  * to use when it reported a failure. */
 static int start(struct run_state *st, struct pl_err *e)
 {
@@ -281,20 +416,18 @@ static int start(struct run_state *st, struct pl_err *e)
 	    .hostname = o->hostname ? o->hostname : st->name,
 	    .caps = pl_caps_effective(o->cap_add, o->cap_drop),
 	    .sync_fd = st->sync_fd[1],
-	    .cg = &st->cg,
 	};
 	struct pl_err report;
+	char ns_path[64];
 	bool placed;
 	ssize_t n;
-	int r, status, self_move;
-	char go;
+	int r, status;
 	pid_t pid;
 
-	self_move = pl_cg_prepare_self_move(&st->cg, e);
-	if (self_move < 0)
-		return self_move;
+	st->affinity_known = sched_getaffinity(0, sizeof(st->affinity), &st->affinity) == 0;
+	ctx.affinity = st->affinity_known ? &st->affinity : NULL;
 	st->start_ns = pl_now_boottime_ns();
-	pid = pl_clone(pl_ns_flags(o), pl_cg_clone_fd(&st->cg), &placed);
+	pid = pl_clone(pl_ns_flags(o), st->cg_made ? pl_cg_clone_fd(&st->cg) : -1, &placed);
 	if (pid < 0)
 		return pl_errf(e, pid, "cannot create the container's namespaces");
 	if (pid == 0) {
@@ -302,28 +435,22 @@ static int start(struct run_state *st, struct pl_err *e)
 		pl_child_main(&ctx);
 	}
 	st->child = pid;
+	spread(st, pid);
 	close(st->sync_fd[1]);
 	st->sync_fd[1] = -1;
+	/* Best effort: without it the teardown is only slower. */
+	snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/mnt", (int)pid);
+	st->mntns_fd = open(ns_path, O_RDONLY | O_CLOEXEC);
 	if (o->userns) {
 		r = pl_userns_write_maps(pid, o->userns_host_id, e);
 		if (r < 0)
 			return r;
 	}
-	/* v2 with clone3: the child was born in its cgroup. v1: it moves itself (cheap, see
-	 * pl_cg_prepare_self_move). Otherwise we move it while it builds its mounts, and it
-	 * waits for PL_SYNC_PLACED before joining a cgroup namespace, forking or exec'ing.
-	 * MSG_NOSIGNAL: a child that already failed must not kill us with SIGPIPE. */
-	go = placed ? PL_SYNC_GO_PLACED : self_move ? PL_SYNC_GO_JOIN : PL_SYNC_GO;
-	if (send(st->sync_fd[0], &go, 1, MSG_NOSIGNAL) != 1)
-		return pl_errf(e, -errno, "cannot start the container");
-	if (go == PL_SYNC_GO) {
-		r = pl_cg_place(&st->cg, pid, e);
-		if (r < 0)
-			return r;
-		go = PL_SYNC_PLACED;
-		if (send(st->sync_fd[0], &go, 1, MSG_NOSIGNAL) != 1 && errno != EPIPE)
-			return pl_errf(e, -errno, "cannot start the container");
-	}
+	r = send_sync(st, PL_SYNC_GO, NULL, 0, e);
+	if (r >= 0)
+		r = place(st, placed, e);
+	if (r < 0)
+		return r;
 	if (st->tty_open) {
 		close(st->tty.slave_fd);
 		st->tty.slave_fd = -1;
@@ -379,12 +506,12 @@ int pl_run(struct pl_run_opts *o)
 		struct pl_sysinfo_server srv = {
 		    .notify_fd = st.sysinfo_fd, .start_ns = st.start_ns, .root = &st.root};
 		snprintf(srv.cgroup_path, sizeof(srv.cgroup_path), "proclens/%s", st.name);
+		start_helper(&st, &srv);
 		status = pl_supervise(st.child, st.sigfd, st.tty_open ? &st.tty : NULL, &srv, !o->share_pid);
 		pl_sysinfo_server_free(&srv);
 		st.child = -1;
 		exit_code = pl_exit_status(status);
 		report_oom(&st);
-		st.reap_async = true;
 	}
 	run_state_cleanup(&st);
 	return exit_code;

@@ -8,6 +8,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -168,4 +169,24 @@ int pl_sysinfo_serve_one(struct pl_sysinfo_server *srv)
 	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)
 		return -errno;
 	return 0;
+}
+
+int pl_sysinfo_timeout_ms(const struct pl_sysinfo_server *srv)
+{
+	uint64_t now, elapsed, left;
+
+	if (srv->notify_fd < 0)
+		return -1;
+	now = pl_now_boottime_ns();
+	elapsed = now > srv->start_ns ? now - srv->start_ns : 0;
+	left = PL_LOADAVG_INTERVAL_NS - elapsed % PL_LOADAVG_INTERVAL_NS;
+	return (int)(left / 1000000) + 1;
+}
+
+void pl_sysinfo_on_poll(struct pl_sysinfo_server *srv, short revents)
+{
+	if (revents & POLLIN)
+		pl_sysinfo_serve_one(srv);
+	else if (revents & (POLLHUP | POLLERR))
+		srv->notify_fd = -1; /* no process left under the filter: stop polling */
 }

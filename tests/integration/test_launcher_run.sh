@@ -53,10 +53,15 @@ else
 fi
 t_eq "pids.max" "$(cat "$pids/pids.max")" 50
 t_match "the container's init is in the cgroup" "$(cat "$pids/cgroup.procs")" '^[0-9]+$'
-{ kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
-# proclens itself was SIGKILLed: the kernel kills the container (PDEATHSIG) and stops the
-# private view (its daemon gets SIGTERM and unmounts). The cgroups, the lock file and the
-# empty mount point are what a SIGKILL cannot clean: the next run removes them.
+# run's helper (its child in its own session, see run.c) cleans up after a run however it
+# ends; killed with it, nothing does until the next run.
+helper=$(ps -o pid= -o comm= --ppid "$pid" | awk '$2 == "proclens" {print $1}')
+t_check "run has a helper process in its own session" \
+	test -n "$helper" -a "$(ps -o sid= -p "${helper:-0}" | tr -d ' ')" = "${helper:-x}"
+{ kill -KILL $helper "$pid"; wait "$pid"; } 2>/dev/null
+# Both SIGKILLed: the kernel kills the container (PDEATHSIG) and stops the private view
+# (its daemon gets SIGTERM and unmounts). The cgroups, the lock file and the empty mount
+# point are what a SIGKILL cannot clean: the next run removes them.
 sleep 0.5
 t_check "SIGKILL of proclens kills the container" sh -c '! pgrep -f "^sleep 4242\$"'
 t_check "SIGKILL of proclens stops the private view" sh -c '! grep -q " /run/proclens/view\.proclens-test-limits " /proc/self/mountinfo'
@@ -83,7 +88,10 @@ pid=$!
 lt_wait_path "$(lt_cgroup_dir proclens-test-again pids)"
 sleep 0.3
 { kill -KILL "$pid"; wait "$pid"; } 2>/dev/null
-sleep 0.3
+# run alone was SIGKILLed: its helper removes the cgroups, the private view's mount point
+# and the lock file, with no other run needed.
+t_check "after a SIGKILL of run its helper cleans up" lt_wait_reaped proclens-test-again
+t_check "after a SIGKILL of run no mount point is left" test ! -e /run/proclens/view.proclens-test-again
 lt_run proclens-test-again --memory 64M -- echo reborn
 t_eq "a SIGKILLed container's name can be used again" "$LT_RC/$LT_OUT" "0/reborn"
 lt_assert_clean proclens-test-again '^sleep 4244$'
