@@ -64,6 +64,17 @@ LIBPROCLENS := $(BUILD)/libproclens.a
 FS_CORE_OBJ := $(filter-out $(BUILD)/fs/main.o $(BUILD)/fs/fuse_serve.o $(BUILD)/fs/fuse_uring.o,$(FS_OBJ))
 LAUNCHER_CORE_OBJ := $(filter-out $(BUILD)/launcher/main.o,$(LAUNCHER_OBJ))
 LIBS := $(FUSE_LIBS) $(CAP_LIBS) -lm
+# The launcher is linked statically (glibc's and libcap's archives, from libc6-dev and
+# libcap-dev): every container start pays for loading it, and dynamic loading and
+# relocation were ~0.15 ms of a ~3 ms start (bench/LAUNCH.md). STATIC=0 links it
+# dynamically; the sanitizers need that.
+ifeq ($(SAN),1)
+STATIC ?= 0
+else
+STATIC ?= 1
+endif
+LAUNCHER_LDFLAGS := $(if $(filter 1,$(STATIC)),-static)
+LAUNCHER_LIBS := $(CAP_LIBS) -lm
 
 PROGRAMS := $(BUILD)/proclensfs $(if $(LAUNCHER_SRC),$(BUILD)/proclens)
 
@@ -83,7 +94,7 @@ $(BUILD)/proclensfs: $(FS_OBJ) $(LIBPROCLENS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/proclens: $(LAUNCHER_OBJ) $(FS_CORE_OBJ) $(LIBPROCLENS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) $(LAUNCHER_LDFLAGS) -o $@ $^ $(LAUNCHER_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(FS_CORE_OBJ) $(LAUNCHER_CORE_OBJ) $(LIBPROCLENS)
 	@mkdir -p $(dir $@)

@@ -349,7 +349,7 @@ static int cg_setup_v1(const struct pl_cgroup_root *root, const struct pl_limits
 }
 
 void pl_cpus_pick(const struct pl_cpuset *allowed, const struct pl_cpuset *siblings, size_t n_siblings,
-		  unsigned want, struct pl_cpuset *out)
+		  unsigned want, int prefer, struct pl_cpuset *out)
 {
 	unsigned n_allowed = pl_cpuset_count(allowed);
 
@@ -366,8 +366,8 @@ void pl_cpus_pick(const struct pl_cpuset *allowed, const struct pl_cpuset *sibli
 				continue;
 			for (size_t j = 0; j < n_siblings; j++)
 				load += pl_cpuset_has(&siblings[j], (unsigned)cpu);
-			/* Strictly less: among equals the lowest number stays. */
-			if (best < 0 || load < best_load) {
+			/* Strictly less: among equals the preferred one, else the lowest number. */
+			if (best < 0 || load < best_load || (load == best_load && cpu == prefer)) {
 				best = cpu;
 				best_load = load;
 			}
@@ -430,7 +430,7 @@ static size_t sibling_cpusets(int root_fd, struct pl_cpuset **out)
  * cpusets, so that nproc, sched_getaffinity and every tool that sizes itself by them see
  * the CPUs the quota pays for, and containers spread over the machine. Best effort: no
  * cpuset hierarchy, or all CPUs wanted, leaves the cpuset alone (buf empty). */
-static void pick_cpuset(const struct pl_cgroup_root *root, unsigned want, char *buf, size_t size)
+static void pick_cpuset(const struct pl_cgroup_root *root, unsigned want, int prefer, char *buf, size_t size)
 {
 	bool v2 = pl_cgroup_root_is_v2(root);
 	int fd = v2 ? root->v2_fd : pl_cgroup_root_fd(root, PL_CTRL_CPUSET);
@@ -443,7 +443,7 @@ static void pick_cpuset(const struct pl_cgroup_root *root, unsigned want, char *
 	    want >= pl_cpuset_count(&allowed))
 		return;
 	n = sibling_cpusets(fd, &siblings);
-	pl_cpus_pick(&allowed, siblings, n, want, &chosen);
+	pl_cpus_pick(&allowed, siblings, n, want, prefer, &chosen);
 	if (pl_cpuset_format(&chosen, buf, size) < 0)
 		buf[0] = '\0';
 }
@@ -479,7 +479,7 @@ int pl_cg_create(const struct pl_cgroup_root *root, const char *name, const stru
 
 	if (!limits->cpuset_cpus && limits->pick_cpus > 0) {
 		pick_lock = cpus_pick_lock();
-		pick_cpuset(root, limits->pick_cpus, cpus, sizeof(cpus));
+		pick_cpuset(root, limits->pick_cpus, limits->prefer_cpu, cpus, sizeof(cpus));
 		if (cpus[0])
 			picked.cpuset_cpus = cpus;
 	}

@@ -78,16 +78,19 @@ static int join_cgroup(struct pl_child_ctx *ctx, struct pl_err *e)
 {
 	int fds[PL_CTRL_COUNT];
 	unsigned n_fds = 0;
-	char what = 0;
-	ssize_t n = pl_chan_recv(ctx->sync_fd, &what, 1, fds, PL_CTRL_COUNT, &n_fds);
+	struct pl_sync_msg m = {0};
+	ssize_t n = pl_chan_recv(ctx->sync_fd, &m, sizeof(m), fds, PL_CTRL_COUNT, &n_fds);
 	int r = 0;
 
-	if (n != 1 || (what != PL_SYNC_JOIN && what != PL_SYNC_PLACED))
+	if (n != sizeof(m) || (m.what != PL_SYNC_JOIN && m.what != PL_SYNC_PLACED))
 		_exit(125); /* the parent failed and reports why */
+	for (int sig = 1; sig <= 64; sig++)
+		if (m.ignored_signals & (UINT64_C(1) << (sig - 1)))
+			signal(sig, SIG_DFL);
 	/* Before the move: a v1 cpuset's CPUs then replace the set, as they would have. */
 	if (ctx->affinity)
 		sched_setaffinity(0, sizeof(*ctx->affinity), ctx->affinity);
-	if (what == PL_SYNC_JOIN)
+	if (m.what == PL_SYNC_JOIN)
 		r = pl_cg_self_move(fds, n_fds, e);
 	for (unsigned i = 0; i < n_fds; i++)
 		close(fds[i]);
@@ -120,13 +123,13 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 	const struct pl_run_opts *o = ctx->opts;
 	char tty_src[64];
 	struct pl_rootfs_plan plan = {.opts = o, .view = ctx->view};
-	char go;
+	struct pl_sync_msg go = {0};
 	ssize_t n;
 	int r;
 
 	/* Wait until the parent has written the id maps. */
-	n = read(ctx->sync_fd, &go, 1);
-	if (n != 1 || go != PL_SYNC_GO)
+	n = read(ctx->sync_fd, &go, sizeof(go));
+	if (n != sizeof(go) || go.what != PL_SYNC_GO)
 		_exit(125);
 	/* In a new user namespace we still carry the host's ids (kuid 0), which the map does
 	 * not cover: become the namespace's root, host id userns_host_id, and drop the host's
@@ -153,11 +156,6 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 	r = pl_rootfs_setup(&plan, e);
 	if (r < 0)
 		return r;
-	if (!o->share_net) {
-		r = pl_loopback_up(e);
-		if (r < 0)
-			return r;
-	}
 	r = join_cgroup(ctx, e);
 	if (r < 0)
 		return r;
@@ -184,14 +182,10 @@ void pl_child_main(struct pl_child_ctx *ctx)
 	char **envp;
 
 	/* The parent blocked the signals it forwards (to read them from a signalfd); the
-	 * container starts with none blocked. Die with the parent, never outlive it. */
+	 * container starts with none blocked (nor any ignored: join_cgroup). Die with the
+	 * parent, never outlive it. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Nor any ignored: exec keeps SIG_IGN, and a shell cannot trap what it was started
-	 * with ignored. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 	if (setup(ctx, &e) < 0) {

@@ -112,6 +112,7 @@ struct pl_limits {
 	uint64_t cpu_period_usec;
 	const char *cpuset_cpus; /* NULL: none */
 	unsigned pick_cpus;	 /* without cpuset_cpus: pin to this many CPUs, 0: all */
+	int prefer_cpu;		 /* pick_cpus: first among equally used CPUs, -1: none */
 	uint64_t pids_limit;	 /* PL_UNLIMITED: none */
 };
 
@@ -132,9 +133,9 @@ struct pl_cg_container {
 int pl_cg_create(const struct pl_cgroup_root *root, const char *name, const struct pl_limits *l,
 		 struct pl_cg_container *c, struct pl_err *e);
 /* Pure: choose `want` CPUs of `allowed`, those in the fewest of the siblings' sets, ties
- * to the lowest number (for --cpus without --cpuset-cpus). */
+ * to `prefer` (-1: none), then to the lowest number (for --cpus without --cpuset-cpus). */
 void pl_cpus_pick(const struct pl_cpuset *allowed, const struct pl_cpuset *siblings, size_t n_siblings,
-		  unsigned want, struct pl_cpuset *out);
+		  unsigned want, int prefer, struct pl_cpuset *out);
 /* v2: an O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP), or -1. */
 int pl_cg_clone_fd(const struct pl_cg_container *c);
 /* Move pid into every created cgroup (when clone3 could not place it). */
@@ -159,7 +160,8 @@ int pl_cg_remove(struct pl_cg_container *c, struct pl_err *e);
 pid_t pl_clone(uint64_t flags, int cgroup_fd, bool *placed);
 uint64_t pl_ns_flags(const struct pl_run_opts *o);
 int pl_userns_write_maps(pid_t pid, uid_t host_id, struct pl_err *e);
-int pl_loopback_up(struct pl_err *e);
+/* Bring up lo in pid's (new) network namespace. */
+int pl_loopback_up(pid_t pid, struct pl_err *e);
 
 /* ---- the view (view.c) ---- */
 
@@ -176,9 +178,12 @@ struct pl_view_mount {
 #define PL_VIEW_DEFAULT_DIR "/var/lib/proclensfs"
 
 void pl_view_mount_init(struct pl_view_mount *v);
-/* Use --view DIR, or the daemon at the default mount point, or start a private one
- * mounted on /run/proclens/view.NAME (name: the container's, whose owner lock we hold). */
-int pl_view_acquire(struct pl_view_mount *v, const char *view_dir, const char *name, struct pl_err *e);
+/* Use --view DIR (an error if no proclensfs answers there), or the daemon at the default
+ * mount point: 1. 0 when neither (pl_view_start_private then), -errno with e filled. */
+int pl_view_locate(struct pl_view_mount *v, const char *view_dir, struct pl_err *e);
+/* Start a private proclensfs mounted on /run/proclens/view.NAME (name: the container's,
+ * whose owner lock we hold), for the container's lifetime. */
+int pl_view_start_private(struct pl_view_mount *v, const char *name, struct pl_err *e);
 void pl_view_release(struct pl_view_mount *v);
 /* Find a program next to /proc/self/exe, then in PATH. Returns a malloc'ed path. */
 char *pl_find_program(const char *name);
@@ -314,13 +319,21 @@ int pl_chan_send(int sock, const void *buf, size_t len, const int *fds, unsigned
  * it in fds (close-on-exec), their number in *n_fds. */
 ssize_t pl_chan_recv(int sock, void *buf, size_t len, int *fds, unsigned max_fds, unsigned *n_fds);
 
-/* The records the parent sends the child, one byte each, in this order. The parent makes
- * the v1 cgroups and writes the limits while the child builds its filesystem: the child
- * waits for the second record only before it joins a cgroup namespace, forks or execs. */
+/* The records the parent sends the child, in this order. The parent makes the v1 cgroups
+ * and writes the limits while the child builds its filesystem: the child waits for the
+ * second record only before it joins a cgroup namespace, forks or execs. */
 enum {
 	PL_SYNC_GO = 1,	    /* ids mapped: build the container */
 	PL_SYNC_JOIN = 2,   /* the cgroups are ready: move yourself in through these fds */
 	PL_SYNC_PLACED = 3, /* the cgroups are ready and you are in them */
+};
+
+struct pl_sync_msg {
+	uint8_t what; /* PL_SYNC_* */
+	/* JOIN, PLACED: bit n-1 for each signal n the child inherited as ignored, which it
+	 * resets (exec keeps SIG_IGN, and a shell cannot trap what it was started with
+	 * ignored). Worked out by the parent while the child mounts. */
+	uint64_t ignored_signals;
 };
 
 struct pl_child_ctx {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -93,14 +94,44 @@ int pl_userns_write_maps(pid_t pid, uid_t host_id, struct pl_err *e)
 	return r;
 }
 
-/* A new network namespace has only "lo", and down: 127.0.0.1 would not answer. */
-int pl_loopback_up(struct pl_err *e)
+/* A socket in pid's network namespace: sockets belong to the namespace they were made in,
+ * so we step in for the socket(2) and straight back out. */
+static int socket_in_netns(pid_t pid, struct pl_err *e)
 {
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int ours = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int theirs = -1;
+	char path[64];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	theirs = open(path, O_RDONLY | O_CLOEXEC);
+	if (ours < 0 || theirs < 0)
+		return pl_errf(e, -errno, "cannot open the network namespaces (%s)", path);
+	if (setns(theirs, CLONE_NEWNET) < 0)
+		return pl_errf(e, -errno, "cannot enter the container's network namespace");
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		r = pl_errf(e, -errno, "cannot open a socket to bring up lo");
+	if (setns(ours, CLONE_NEWNET) < 0) {
+		/* Never carry on in the container's network: whatever we do next (the helper,
+		 * a private view) would live there. */
+		if (fd >= 0)
+			close(fd);
+		return pl_errf(e, -errno, "cannot return to our network namespace");
+	}
+	return r < 0 ? r : fd;
+}
+
+/* A new network namespace has only "lo", and down: 127.0.0.1 would not answer. The
+ * parent does it while the child mounts (the ioctl is the expensive part: the device's
+ * queues are set up). */
+int pl_loopback_up(pid_t pid, struct pl_err *e)
+{
+	_cleanup_close_ int fd = socket_in_netns(pid, e);
 	struct ifreq ifr;
 
 	if (fd < 0)
-		return pl_errf(e, -errno, "cannot open a socket to bring up lo");
+		return fd;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)

@@ -263,10 +263,22 @@ static int make_cgroups(struct run_state *st, struct pl_err *e)
 	return 0;
 }
 
+/* The cgroup hierarchies, and the lock on the container's name. */
+static int own_name(struct run_state *st, struct pl_err *e)
+{
+	int r = pl_cgroup_root_detect(&st->root);
+
+	if (r < 0)
+		return pl_errf(e, r, "cannot find the cgroup hierarchies in /proc/self/mountinfo");
+	st->root_open = true;
+	return pl_owner_acquire(&st->root, st->name, &st->owner, e);
+}
+
 static int prepare(struct run_state *st, struct pl_err *e)
 {
 	struct pl_run_opts *o = st->opts;
 	struct pl_limits *limits = &st->limits;
+	bool private_view = false;
 	int r;
 
 	*limits = (struct pl_limits){
@@ -277,6 +289,7 @@ static int prepare(struct run_state *st, struct pl_err *e)
 	    .cpu_period_usec = o->cpu_period_usec,
 	    .cpuset_cpus = o->cpuset_cpus,
 	    .pids_limit = o->pids_limit,
+	    .prefer_cpu = -1,
 	};
 	/* --cpus 1.5: two CPUs, so nproc agrees with the views' ceil(quota/period). */
 	if (o->cpu_quota_usec != PL_UNLIMITED && !o->cpuset_cpus && !o->all_cpus)
@@ -293,21 +306,26 @@ static int prepare(struct run_state *st, struct pl_err *e)
 	r = block_signals(st, e);
 	if (r < 0)
 		return r;
-	r = pl_cgroup_root_detect(&st->root);
-	if (r < 0)
-		return pl_errf(e, r, "cannot find the cgroup hierarchies in /proc/self/mountinfo");
-	st->root_open = true;
-	r = pl_owner_acquire(&st->root, st->name, &st->owner, e);
-	if (r < 0)
-		return r;
 	if (!o->no_view) {
-		r = pl_view_acquire(&st->view, o->view_dir, st->name, e);
+		r = pl_view_locate(&st->view, o->view_dir, e);
+		if (r < 0)
+			return r;
+		private_view = r == 0;
+	}
+	/* Pure v2: one directory, made now so that clone3 starts the child in it. A private
+	 * view is named after the container: its name is locked first. Otherwise (v1, five
+	 * directories) all of that is done while the child builds its filesystem (place). */
+	if (private_view || pl_cgroup2_mounted_at("/sys/fs/cgroup")) {
+		r = own_name(st, e);
 		if (r < 0)
 			return r;
 	}
-	/* v2: one directory, made now so that clone3 can start the child in it. v1 (five
-	 * directories): made while the child builds its filesystem (start). */
-	if (pl_cgroup_root_is_v2(&st->root)) {
+	if (private_view) {
+		r = pl_view_start_private(&st->view, st->name, e);
+		if (r < 0)
+			return r;
+	}
+	if (st->root_open && pl_cgroup_root_is_v2(&st->root)) {
 		r = make_cgroups(st, e);
 		if (r < 0)
 			return r;
@@ -343,9 +361,29 @@ static ssize_t receive(int sync_fd, struct pl_err *report, int *fd_out)
 	return n;
 }
 
-static int send_sync(struct run_state *st, char what, const int *fds, unsigned n_fds, struct pl_err *e)
+/* The signals we, and so the child, inherited as ignored (block_signals reset the ones
+ * we forward). */
+static uint64_t ignored_signals(void)
 {
-	int r = pl_chan_send(st->sync_fd[0], &what, 1, fds, n_fds);
+	uint64_t mask = 0;
+
+	for (int sig = 1; sig <= 64 && sig < NSIG; sig++) {
+		struct sigaction sa;
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
+		    sa.sa_handler == SIG_IGN)
+			mask |= UINT64_C(1) << (sig - 1);
+	}
+	return mask;
+}
+
+static int send_sync(struct run_state *st, uint8_t what, const int *fds, unsigned n_fds, struct pl_err *e)
+{
+	struct pl_sync_msg m = {.what = what};
+	int r;
+
+	if (what != PL_SYNC_GO)
+		m.ignored_signals = ignored_signals();
+	r = pl_chan_send(st->sync_fd[0], &m, sizeof(m), fds, n_fds);
 
 	/* EPIPE: the child failed already; its report, read next, says why. */
 	if (r < 0 && r != -EPIPE)
@@ -361,6 +399,16 @@ static int place(struct run_state *st, bool placed, struct pl_err *e)
 {
 	int r, self_move;
 
+	if (!st->root_open) {
+		r = own_name(st, e);
+		if (r < 0)
+			return r;
+	}
+	if (!st->opts->share_net) {
+		r = pl_loopback_up(st->child, e);
+		if (r < 0)
+			return r;
+	}
 	pl_owner_sweep(&st->root, st->name);
 	if (!st->cg_made) {
 		r = make_cgroups(st, e);
@@ -398,10 +446,13 @@ static void spread(struct run_state *st, pid_t child)
 		int cpu = (here + i) % CPU_SETSIZE;
 		if (CPU_ISSET(cpu, &st->affinity)) {
 			CPU_SET(cpu, &other);
+			/* A --cpus pick among equally used CPUs takes this one: the child then
+			 * joins its cpuset where it runs, and is not migrated. */
+			if (sched_setaffinity(child, sizeof(other), &other) == 0)
+				st->limits.prefer_cpu = cpu;
 			break;
 		}
 	}
-	sched_setaffinity(child, sizeof(other), &other);
 }
 
 /* Clone, map, place, release the child; returns 0 once it has exec'd, or the exit status

@@ -197,7 +197,7 @@ static int start_private(struct pl_view_mount *v, const char *name, struct pl_er
 	return 0;
 }
 
-int pl_view_acquire(struct pl_view_mount *v, const char *view_dir, const char *name, struct pl_err *e)
+int pl_view_locate(struct pl_view_mount *v, const char *view_dir, struct pl_err *e)
 {
 	int r;
 
@@ -206,18 +206,22 @@ int pl_view_acquire(struct pl_view_mount *v, const char *view_dir, const char *n
 		if (r < 0)
 			return pl_errf(e, r, "--view %s: no proclensfs answers there", view_dir);
 		v->dir = strdup(view_dir);
-		if (!v->dir)
-			return pl_errf(e, -ENOMEM, "view");
 	} else if (view_live(PL_VIEW_DEFAULT_DIR) == 0) {
 		v->dir = strdup(PL_VIEW_DEFAULT_DIR);
-		if (!v->dir)
-			return pl_errf(e, -ENOMEM, "view");
 	} else {
-		r = start_private(v, name, e);
-		if (r < 0)
-			return r;
+		return 0;
 	}
-	return scan(v, e);
+	if (!v->dir)
+		return pl_errf(e, -ENOMEM, "view");
+	r = scan(v, e);
+	return r < 0 ? r : 1;
+}
+
+int pl_view_start_private(struct pl_view_mount *v, const char *name, struct pl_err *e)
+{
+	int r = start_private(v, name, e);
+
+	return r < 0 ? r : scan(v, e);
 }
 
 static bool wait_pidfd(int pidfd, int timeout_ms)

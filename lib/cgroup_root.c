@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "proclens/cgroup.h"
@@ -63,6 +65,13 @@ void pl_cgroup_root_close(struct pl_cgroup_root *r)
 		free(r->v1_mount_root[c]);
 	}
 	pl_cgroup_root_init(r);
+}
+
+bool pl_cgroup2_mounted_at(const char *path)
+{
+	struct statfs sfs;
+
+	return statfs(path, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 bool pl_cgroup_root_is_v2(const struct pl_cgroup_root *r)

@@ -66,6 +66,9 @@ void pl_cgroup_root_init(struct pl_cgroup_root *r);
 void pl_cgroup_root_close(struct pl_cgroup_root *r);
 /* True when no controller is on v1 (pure cgroup v2). */
 bool pl_cgroup_root_is_v2(const struct pl_cgroup_root *r);
+/* A cgroup2 filesystem is mounted at path ("/sys/fs/cgroup" on a pure v2 machine): one
+ * statfs, for a decision that cannot wait for pl_cgroup_root_detect. */
+bool pl_cgroup2_mounted_at(const char *path);
 /* dirfd of the hierarchy serving controller c, or -1. */
 int pl_cgroup_root_fd(const struct pl_cgroup_root *r, enum pl_controller c);
 

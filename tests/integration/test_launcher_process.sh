@@ -27,6 +27,14 @@ for sig in TERM INT HUP QUIT USR1 USR2; do
 	lt_assert_clean proclens-test-sig-$sig '^sleep 4444$'
 done
 
+# Signals the caller ignores (nohup, a shell's background job, a daemon ignoring SIGPIPE) are
+# not ignored inside: exec would keep SIG_IGN, and a shell cannot trap what it was started
+# with ignored.
+out=$(trap '' PIPE HUP INT TERM USR2; "$PROCLENS" run --name proclens-test-sigign --no-view -- \
+	sh -c 'grep SigIgn /proc/self/status')
+t_eq "signals the caller ignores are not ignored inside" "$out" "$(printf 'SigIgn:\t0000000000000000')"
+lt_assert_clean proclens-test-sigign
+
 # --init: a plain command (no handler) dies of the signal; 128+N comes back.
 start_bg proclens-test-init --init -- sleep 4445
 kill -TERM "$bg_pid"

@@ -365,7 +365,8 @@ static void cpuset_of(const char *list, struct pl_cpuset *s)
 	ck_assert_int_eq(pl_cpuset_parse(list, s), 0);
 }
 
-static const char *picked(const char *allowed_list, const char *const *sibling_lists, size_t n, unsigned want)
+static const char *picked_pref(const char *allowed_list, const char *const *sibling_lists, size_t n,
+			       unsigned want, int prefer)
 {
 	static char buf[256];
 	struct pl_cpuset allowed, siblings[8], out;
@@ -373,9 +374,14 @@ static const char *picked(const char *allowed_list, const char *const *sibling_l
 	cpuset_of(allowed_list, &allowed);
 	for (size_t i = 0; i < n; i++)
 		cpuset_of(sibling_lists[i], &siblings[i]);
-	pl_cpus_pick(&allowed, siblings, n, want, &out);
+	pl_cpus_pick(&allowed, siblings, n, want, prefer, &out);
 	ck_assert_int_ge(pl_cpuset_format(&out, buf, sizeof(buf)), 0);
 	return buf;
+}
+
+static const char *picked(const char *allowed_list, const char *const *sibling_lists, size_t n, unsigned want)
+{
+	return picked_pref(allowed_list, sibling_lists, n, want, -1);
 }
 
 START_TEST(cpus_are_spread)
@@ -394,6 +400,12 @@ START_TEST(cpus_are_spread)
 	/* Only allowed CPUs, never more than there are. */
 	ck_assert_str_eq(picked("4,6", busy, 5, 1), "4");
 	ck_assert_str_eq(picked("4,6", busy, 5, 8), "4,6");
+	/* The CPU the child runs on wins a tie, never against a less used one. */
+	ck_assert_str_eq(picked_pref("0-3", NULL, 0, 1, 2), "2");
+	ck_assert_str_eq(picked_pref("0-3", NULL, 0, 2, 2), "0,2");
+	ck_assert_str_eq(picked_pref("0-3", one_on_0, 1, 1, 0), "1");
+	ck_assert_str_eq(picked_pref("0-3", busy, 5, 2, 1), "1,3");
+	ck_assert_str_eq(picked_pref("0-3", busy, 5, 1, 5), "3");
 }
 END_TEST
 
