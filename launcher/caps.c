@@ -95,7 +95,8 @@ int pl_caps_apply(uint64_t mask, struct pl_err *e)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			return pl_errf(e, -errno, "cannot drop capability %d from the bounding set", c);
 	}
-	if (cap_reset_ambient() < 0 && errno != EINVAL)
+	/* One call, where libcap's cap_reset_ambient() asks about every capability first. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return pl_errf(e, -errno, "cannot clear the ambient capabilities");
 
 	for (int c = 0; c <= last && c < PL_CAP_SET_BITS; c++)

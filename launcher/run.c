@@ -106,6 +106,8 @@ static void helper_main(struct run_state *st, struct pl_sysinfo_server *srv, int
 		dup2(null_fd, STDIN_FILENO);
 		dup2(null_fd, STDOUT_FILENO);
 	}
+	/* What owners that died before us left (owner.c), while nothing waits for it. */
+	pl_owner_sweep(&st->root, st->name);
 	for (;;) {
 		struct pollfd p[2] = {{.fd = wait_fd, .events = POLLIN},
 				      {.fd = srv->notify_fd, .events = POLLIN}};
@@ -409,7 +411,6 @@ static int place(struct run_state *st, bool placed, struct pl_err *e)
 		if (r < 0)
 			return r;
 	}
-	pl_owner_sweep(&st->root, st->name);
 	if (!st->cg_made) {
 		r = make_cgroups(st, e);
 		if (r < 0)
@@ -486,20 +487,21 @@ static int start(struct run_state *st, struct pl_err *e)
 		pl_child_main(&ctx);
 	}
 	st->child = pid;
-	spread(st, pid);
 	close(st->sync_fd[1]);
 	st->sync_fd[1] = -1;
-	/* Best effort: without it the teardown is only slower. */
-	snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/mnt", (int)pid);
-	st->mntns_fd = open(ns_path, O_RDONLY | O_CLOEXEC);
 	if (o->userns) {
 		r = pl_userns_write_maps(pid, o->userns_host_id, e);
 		if (r < 0)
 			return r;
 	}
 	r = send_sync(st, PL_SYNC_GO, NULL, 0, e);
-	if (r >= 0)
-		r = place(st, placed, e);
+	if (r < 0)
+		return r;
+	spread(st, pid);
+	/* Best effort: without it the teardown is only slower. */
+	snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/mnt", (int)pid);
+	st->mntns_fd = open(ns_path, O_RDONLY | O_CLOEXEC);
+	r = place(st, placed, e);
 	if (r < 0)
 		return r;
 	if (st->tty_open) {
