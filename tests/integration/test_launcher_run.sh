@@ -147,6 +147,26 @@ wait "$pid"
 t_eq "SIGTERM through --init ends the container" "$?" 143
 lt_assert_clean proclens-test-dup "^sleep 4343$"
 
+# Something at the default mount point that is not a live proclensfs (here a tmpfs with
+# the file names; a daemon that died answers ENOTCONN) is as good as nothing: the container
+# gets a private view. Only where nothing is mounted there already.
+if ! mountpoint -q /var/lib/proclensfs; then
+	made=
+	[ -d /var/lib/proclensfs ] || { mkdir -p /var/lib/proclensfs && made=1; }
+	mount -t tmpfs proclens-test-fakeview /var/lib/proclensfs
+	t_defer "umount /var/lib/proclensfs; ${made:+rmdir /var/lib/proclensfs}"
+	mkdir -p /var/lib/proclensfs/proc /var/lib/proclensfs/sys/devices/system/cpu
+	echo 'MemTotal: 1 kB' >/var/lib/proclensfs/proc/meminfo
+	lt_run proclens-test-fakeview --memory 96M -- sh -c 'free -m; grep " /proc/meminfo " /proc/self/mountinfo'
+	t_eq "not a live proclensfs at the default mount point: exit status" "$LT_RC" 0
+	t_eq "not a live proclensfs at the default mount point: a private view serves" \
+		"$(printf '%s\n' "$LT_OUT" | awk '/^Mem:/ {print $2}')" 96
+	t_match "not a live proclensfs at the default mount point: bound from the private view" \
+		"$LT_OUT" 'fuse\.proclensfs'
+	lt_assert_clean proclens-test-fakeview
+	umount /var/lib/proclensfs && [ -n "$made" ] && rmdir /var/lib/proclensfs
+fi
+
 # --view: a daemon we started ourselves.
 vdir=$(t_mktemp_dir)
 "$PROCLENSFS" --pidfile "$vdir.pid" "$vdir"
