@@ -13,6 +13,7 @@ case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 PROCLENS=$BUILD/proclens
 PROCLENSFS=$BUILD/proclensfs
 N=200
+GAP=${BENCH_GAP:-0} # seconds of quiet before each timed start (0.03: each one cold)
 OUT=
 while getopts n:o: opt; do
 	case $opt in
@@ -92,6 +93,10 @@ unshare --mount --propagation private bash -c '
 	for tool in '"$TOOLS"'; do run_one $tool >/dev/null || exit 1; done   # warm up
 	for ((i = 0; i < '"$N"'; i++)); do
 		for tool in '"$TOOLS"'; do
+			# What the previous start left to finish in the background (a network
+			# namespace freed by the kernel'"'"'s workers, proclens'"'"'s helper unmounting
+			# and removing cgroups, crun'"'"'s cleanup) must not land on this one.
+			sleep '"$GAP"'
 			us=$(run_one $tool) || exit 1
 			echo "$tool $us"
 		done

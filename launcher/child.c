@@ -101,21 +101,20 @@ static int join_cgroup(struct pl_child_ctx *ctx, struct pl_err *e)
 	return 0;
 }
 
-/* sysinfo(2) answered by the parent, like the views answer /proc reads. Best effort: a
- * kernel without seccomp user notification (< 5.0) keeps the host's sysinfo. */
-static void send_sysinfo_listener(int sync_fd)
+/* The last word before the exec: the container is set up, here is its sysinfo listener if
+ * it has one. The parent waits no further (it would be woken by the exec, which would pay
+ * for the wake-up); a failing exec reports after this, and the parent reads that report
+ * once we have exited (pl_run). */
+static void send_ready(int sync_fd, int listener_fd)
 {
-	struct pl_err marker = {0};
-	int fd = pl_sysinfo_filter_install();
+	struct pl_err marker = {0}; /* err 0: not a failure */
 
-	if (fd < 0)
-		return;
-	/* marker.err == 0: "not a failure", the parent reads on. */
-	if (pl_chan_send(sync_fd, &marker, sizeof(marker), &fd, 1) < 0) {
-		/* Nobody will answer: sysinfo would block forever. Better to fail now. */
+	if (pl_chan_send(sync_fd, &marker, sizeof(marker), &listener_fd, listener_fd >= 0 ? 1 : 0) < 0) {
+		/* Nobody would answer the listener: sysinfo would block forever. */
 		_exit(125);
 	}
-	close(fd);
+	if (listener_fd >= 0)
+		close(listener_fd);
 }
 
 static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
@@ -169,8 +168,10 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return pl_errf(e, -errno, "cannot set no_new_privs");
+	/* sysinfo(2) answered by the parent, like the views answer /proc reads. Best effort: a
+	 * kernel without seccomp user notification (< 5.0) keeps the host's sysinfo. */
 	if (ctx->view && ctx->view->dir)
-		send_sysinfo_listener(ctx->sync_fd);
+		ctx->listener_fd = pl_sysinfo_filter_install();
 	return 0;
 }
 
@@ -200,6 +201,7 @@ void pl_child_main(struct pl_child_ctx *ctx)
 		pl_report(ctx->sync_fd, &e);
 		_exit(125);
 	}
+	send_ready(ctx->sync_fd, ctx->listener_fd);
 	if (ctx->opts->init)
 		_exit(pl_init_run(ctx->opts->argv, envp, ctx->sync_fd));
 	pl_exec_command(ctx->opts->argv, envp, ctx->sync_fd);

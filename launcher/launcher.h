@@ -346,6 +346,7 @@ struct pl_child_ctx {
 	/* The CPUs the parent may use, restored before the cgroups are joined (the parent
 	 * may have moved us to one of them to work side by side); NULL: leave as is. */
 	const cpu_set_t *affinity;
+	int listener_fd; /* the sysinfo filter's, once installed; -1: none */
 };
 
 void pl_child_main(struct pl_child_ctx *ctx) __attribute__((noreturn));
