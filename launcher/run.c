@@ -468,6 +468,7 @@ static int start(struct run_state *st, struct pl_err *e)
 	    .hostname = o->hostname ? o->hostname : st->name,
 	    .caps = pl_caps_effective(o->cap_add, o->cap_drop),
 	    .sync_fd = st->sync_fd[1],
+	    .listener_fd = -1,
 	};
 	struct pl_err report;
 	char ns_path[64];
@@ -508,14 +509,16 @@ static int start(struct run_state *st, struct pl_err *e)
 		close(st->tty.slave_fd);
 		st->tty.slave_fd = -1;
 	}
-	/* EOF: the exec closed the child's end. A record: what failed in there, or (err 0)
-	 * the sysinfo listener. */
-	for (;;) {
-		n = receive(st->sync_fd[0], &report, &st->sysinfo_fd);
-		if (n <= 0)
-			return 0;
-		if (report.err != 0)
-			break;
+	/* One record: what failed in there, or (err 0) ready to exec, with the sysinfo
+	 * listener if there is one. A failing exec reports later (late_report). EOF: the
+	 * child died before it could say. */
+	n = receive(st->sync_fd[0], &report, &st->sysinfo_fd);
+	if (n > 0 && report.err == 0)
+		return 0;
+	if (n <= 0) {
+		memset(&report, 0, sizeof(report));
+		report.err = EPIPE;
+		snprintf(report.msg, sizeof(report.msg), "the container's setup ended without a word");
 	}
 	report.msg[sizeof(report.msg) - 1] = '\0';
 	print_err(&report);
@@ -524,6 +527,24 @@ static int start(struct run_state *st, struct pl_err *e)
 	st->child = -1;
 	r = pl_exit_status(status);
 	return r == 0 ? PL_EXIT_SETUP : r;
+}
+
+/* The command has exited: if its exec (or --init's fork) failed, the reason is waiting on
+ * the channel. */
+static void late_report(const struct run_state *st)
+{
+	struct pollfd p = {.fd = st->sync_fd[0], .events = POLLIN};
+	struct pl_err report;
+	int fd = -1;
+
+	if (st->sync_fd[0] < 0 || poll(&p, 1, 0) != 1 || !(p.revents & POLLIN))
+		return;
+	if (receive(st->sync_fd[0], &report, &fd) > 0 && report.err != 0) {
+		report.msg[sizeof(report.msg) - 1] = '\0';
+		print_err(&report);
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 static void report_oom(const struct run_state *st)
@@ -564,6 +585,7 @@ int pl_run(struct pl_run_opts *o)
 		pl_sysinfo_server_free(&srv);
 		st.child = -1;
 		exit_code = pl_exit_status(status);
+		late_report(&st);
 		report_oom(&st);
 	}
 	run_state_cleanup(&st);
