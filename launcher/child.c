@@ -71,6 +71,23 @@ char **pl_container_env(const struct pl_run_opts *o, const char *hostname, const
 	return env;
 }
 
+/* Back to the default for each signal in mask (bit n-1: signal n). The system call itself:
+ * glibc's sigaction refuses 32 and 33, which it uses inside threaded programs, and a
+ * program exec'd with them ignored would keep that. */
+static void reset_ignored(uint64_t mask)
+{
+	struct {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		uint64_t mask;
+	} dfl = {.handler = SIG_DFL};
+
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && (mask & (UINT64_C(1) << (sig - 1))))
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+}
+
 /* The parent makes proclens/NAME and writes its limits while we build the filesystem; once
  * we are in it, that cgroup becomes "/" in a cgroup namespace of our own. Nothing forks or
  * execs before: the limits hold from the command's first instruction. */
@@ -84,9 +101,7 @@ static int join_cgroup(struct pl_child_ctx *ctx, struct pl_err *e)
 
 	if (n != sizeof(m) || (m.what != PL_SYNC_JOIN && m.what != PL_SYNC_PLACED))
 		_exit(125); /* the parent failed and reports why */
-	for (int sig = 1; sig <= 64; sig++)
-		if (m.ignored_signals & (UINT64_C(1) << (sig - 1)))
-			signal(sig, SIG_DFL);
+	reset_ignored(m.ignored_signals);
 	/* Before the move: a v1 cpuset's CPUs then replace the set, as they would have. */
 	if (ctx->affinity)
 		sched_setaffinity(0, sizeof(*ctx->affinity), ctx->affinity);

@@ -367,14 +367,15 @@ static ssize_t receive(int sync_fd, struct pl_err *report, int *fd_out)
  * we forward). */
 static uint64_t ignored_signals(void)
 {
-	uint64_t mask = 0;
+	char text[4096];
+	const char *line;
+	unsigned long long mask = 0;
 
-	for (int sig = 1; sig <= 64 && sig < NSIG; sig++) {
-		struct sigaction sa;
-		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
-		    sa.sa_handler == SIG_IGN)
-			mask |= UINT64_C(1) << (sig - 1);
-	}
+	/* The kernel's own list, with the two real-time signals glibc keeps to itself
+	 * (sigaction refuses to tell about 32 and 33) and one read instead of 64 calls. */
+	if (pl_read_file_at_buf(AT_FDCWD, "/proc/self/status", text, sizeof(text)) <= 0 ||
+	    !(line = strstr(text, "\nSigIgn:")) || sscanf(line + strlen("\nSigIgn:"), "%llx", &mask) != 1)
+		return ~UINT64_C(0); /* cannot tell: the child resets them all */
 	return mask;
 }
 
