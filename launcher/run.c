@@ -433,9 +433,9 @@ static int place(struct run_state *st, bool placed, struct pl_err *e)
 /* The child builds its filesystem while we make its cgroups: on two CPUs the two take about
  * as long each, so side by side they cost one of them. The scheduler often starts a forked
  * child on its parent's CPU, where it waits until the parent blocks: move it to another of
- * our CPUs. It takes the whole set back before it joins its cgroups (pl_child_main), so what
- * the command runs on is the cpuset's choice, or the caller's, as without this. Best effort:
- * a failure costs time only. */
+ * our CPUs. It takes the whole set back before it joins its cgroups (join_cgroup, child.c),
+ * so what the command runs on is the cpuset's choice, or the caller's, as without this.
+ * Best effort: a failure costs time only. */
 static void spread(struct run_state *st, pid_t child)
 {
 	int here = sched_getcpu(), n = CPU_COUNT(&st->affinity);
