@@ -304,6 +304,10 @@ int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_ser
 /* Pure: would a signal sent to a namespace's init with this /proc/PID/status text be
  * dropped (no handler, not blocked, not ignored)? */
 bool pl_init_drops_signal(const char *status_text, int sig);
+/* The hex mask after key ("SigIgn:") in a /proc/PID/status text: 0, or -EINVAL. */
+int pl_status_sigmask(const char *status_text, const char *key, uint64_t *mask);
+/* /proc/PID/status (pid 0: our own) into buf, NUL-terminated: its length or -errno. */
+ssize_t pl_read_status(pid_t pid, char *buf, size_t size);
 /* --init: fork the command, forward signals to it, reap everything, return its status. */
 int pl_init_run(char **argv, char **envp, int report_fd);
 /* exec the command; on failure report over report_fd and _exit. */

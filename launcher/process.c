@@ -178,6 +178,28 @@ static void drain(int master_fd)
 		;
 }
 
+int pl_status_sigmask(const char *status_text, const char *key, uint64_t *mask)
+{
+	const char *line = strstr(status_text, key);
+	unsigned long long m;
+
+	if (!line || sscanf(line + strlen(key), "%llx", &m) != 1)
+		return -EINVAL;
+	*mask = m;
+	return 0;
+}
+
+ssize_t pl_read_status(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+
+	if (pid == 0)
+		snprintf(path, sizeof(path), "/proc/self/status");
+	else
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	return pl_read_file_at_buf(AT_FDCWD, path, buf, size);
+}
+
 bool pl_init_drops_signal(const char *status_text, int sig)
 {
 	static const char *const keys[] = {"SigBlk:", "SigIgn:", "SigCgt:"};
@@ -186,9 +208,8 @@ bool pl_init_drops_signal(const char *status_text, int sig)
 	/* Blocked: queued for a signalfd or sigwait (our --init). Ignored: the command's own
 	 * choice, which it would make outside a container too. Caught: a handler runs. */
 	for (size_t i = 0; i < PL_ARRAY_SIZE(keys); i++) {
-		const char *line = strstr(status_text, keys[i]);
-		unsigned long long mask;
-		if (!line || sscanf(line + strlen(keys[i]), "%llx", &mask) != 1)
+		uint64_t mask;
+		if (pl_status_sigmask(status_text, keys[i], &mask) < 0)
 			return false; /* cannot tell: leave it to a second signal */
 		if (mask & bit)
 			return false;
@@ -198,12 +219,9 @@ bool pl_init_drops_signal(const char *status_text, int sig)
 
 static bool init_drops(pid_t pid, int sig)
 {
-	char path[64], text[4096];
-	ssize_t n;
+	char text[4096];
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	n = pl_read_file_at_buf(AT_FDCWD, path, text, sizeof(text));
-	return n > 0 && pl_init_drops_signal(text, sig);
+	return pl_read_status(pid, text, sizeof(text)) > 0 && pl_init_drops_signal(text, sig);
 }
 
 /* Ctrl-C must always end a container. The init of a pid namespace gets only the signals it

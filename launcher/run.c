@@ -368,13 +368,11 @@ static ssize_t receive(int sync_fd, struct pl_err *report, int *fd_out)
 static uint64_t ignored_signals(void)
 {
 	char text[4096];
-	const char *line;
-	unsigned long long mask = 0;
+	uint64_t mask;
 
 	/* The kernel's own list, with the two real-time signals glibc keeps to itself
 	 * (sigaction refuses to tell about 32 and 33) and one read instead of 64 calls. */
-	if (pl_read_file_at_buf(AT_FDCWD, "/proc/self/status", text, sizeof(text)) <= 0 ||
-	    !(line = strstr(text, "\nSigIgn:")) || sscanf(line + strlen("\nSigIgn:"), "%llx", &mask) != 1)
+	if (pl_read_status(0, text, sizeof(text)) <= 0 || pl_status_sigmask(text, "SigIgn:", &mask) < 0)
 		return ~UINT64_C(0); /* cannot tell: the child resets them all */
 	return mask;
 }

@@ -429,6 +429,13 @@ START_TEST(init_signal_dispositions)
 	ck_assert(!pl_init_drops_signal(init, SIGINT)); /* blocked: a signalfd reads it */
 	ck_assert(!pl_init_drops_signal(ignoring, SIGINT));
 	ck_assert(!pl_init_drops_signal("garbage", SIGINT)); /* cannot tell: leave it */
+	{
+		/* 32 and 33 (which glibc keeps to itself) and SIGPIPE, as run reads its own. */
+		uint64_t mask = 0;
+		ck_assert_int_eq(pl_status_sigmask("Name:\tx\nSigIgn:\t0000000180001000\n", "SigIgn:", &mask), 0);
+		ck_assert_uint_eq(mask, UINT64_C(0x180001000));
+		ck_assert_int_eq(pl_status_sigmask("Name:\tx\n", "SigIgn:", &mask), -EINVAL);
+	}
 }
 END_TEST
 
