@@ -104,11 +104,11 @@ unshare --mount --propagation private bash -c '
 
 # What a start costs the whole machine, not only the wait: each tool alone, N runs back to
 # back, the time the CPUs were not idle (wall time x CPUs minus the idle time of
-# /proc/stat, whose 10 ms ticks make it good to ~0.1 ms per start at N=100), divided by N. It counts the work a
-# tool leaves to others once it has returned (proclens's helper unmounting the container
-# and removing its cgroups, the kernel's workers freeing the network namespace), which the
-# wall-clock figures above do not. The idle machine's own background is in it too (a few
-# µs per start here).
+# /proc/stat, whose 10 ms ticks make it good to ~0.1 ms per start at N=100), divided by N.
+# It counts the work a tool leaves to others once it has returned (proclens's helper
+# unmounting the container and removing its cgroups, the kernel's workers freeing the
+# network namespace), which the wall-clock figures above do not. The idle machine's own
+# background is in it too (a few µs per start here).
 unshare --mount --propagation private bash -c '
 	mountpoint -q /sys/fs/cgroup/unified && ! [ -f /sys/fs/cgroup/cgroup.controllers ] &&
 		umount /sys/fs/cgroup/unified

@@ -29,8 +29,7 @@ done
 
 # Signals the caller ignores (nohup, a shell's background job, a daemon ignoring SIGPIPE) are
 # not ignored inside: exec would keep SIG_IGN, and a shell cannot trap what it was started
-# with ignored.
-# 32 and 33 too, which glibc keeps to itself.
+# with ignored. 32 and 33 too, which glibc keeps to itself.
 out=$("$BUILD/tests/helpers/ignoring" 1,2,13,15,17,28,31,32,33,34,64 "$PROCLENS" run \
 	--name proclens-test-sigign --no-view -- sh -c 'grep SigIgn /proc/self/status')
 t_eq "signals the caller ignores are not ignored inside" "$out" "$(printf 'SigIgn:\t0000000000000000')"
