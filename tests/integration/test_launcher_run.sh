@@ -174,6 +174,18 @@ t_defer "kill \$(cat '$vdir.pid'); sleep 0.2; umount -l '$vdir'; rm -f '$vdir.pi
 lt_run proclens-test-view --view "$vdir" --memory 128M -- free -m
 t_eq "--view DIR serves the container" "$(printf '%s\n' "$LT_OUT" | awk '/^Mem:/ {print $2}')" 128
 t_check "--view DIR is left mounted" mountpoint -q "$vdir"
+# A daemon that died: its mount answers ENOTCONN, its lock file is left but held by nobody.
+ddir=$(t_mktemp_dir)
+"$PROCLENSFS" --pidfile "$ddir.pid" "$ddir"
+dpid=$(cat "$ddir.pid")
+dlock=/run/proclensfs/mount-$(mountpoint -d "$ddir" | tr : -).lock
+t_defer "umount -l '$ddir'; rm -f '$ddir.pid' '$dlock'"
+kill -KILL "$dpid"
+for i in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
+lt_run proclens-test-deadview --view "$ddir" -- true
+t_eq "--view on a dead daemon's mount fails" "$LT_RC" 125
+t_match "--view on a dead daemon's mount: message" "$LT_ERR" "^proclens: --view $ddir: no proclensfs answers there"
+lt_assert_clean proclens-test-deadview
 lt_run proclens-test-view2 --view /tmp -- true
 t_eq "--view on a non-proclensfs directory fails" "$LT_RC" 125
 t_match "--view error message" "$LT_ERR" '^proclens: --view /tmp: no proclensfs answers there'
