@@ -180,7 +180,10 @@ start_daemon() {
 	shift
 	mkdir "$mnt"
 	MOUNTS+=("$mnt")
-	"$@" "$mnt" >"$WORK/$target.log" 2>&1 &
+	# In a session of its own, as a service or a detached daemon runs: its own autogroup
+	# (scheduling group) when autogroups are on. (A background job of a script is no
+	# process group leader, so setsid(1) execs in place and $! is the daemon.)
+	setsid "$@" "$mnt" >"$WORK/$target.log" 2>&1 &
 	pid=$!
 	DAEMON_PIDS+=("$pid")
 	if ! wait_mounted "$mnt" "$pid"; then

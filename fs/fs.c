@@ -3,10 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fs_internal.h"
 #include "proclens/identity.h"
@@ -97,6 +101,7 @@ static void *sampler_main(void *arg)
 	struct pl_fs *fs = arg;
 	struct timespec next;
 
+	atomic_store(&fs->sampler_tid, (pid_t)syscall(SYS_gettid));
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	pthread_mutex_lock(&fs->sampler_lock);
 	while (!fs->sampler_stop) {
@@ -165,6 +170,21 @@ size_t pl_fs_container_count(struct pl_fs *fs)
 uint64_t pl_fs_static_inodes(const struct pl_fs *fs)
 {
 	return fs->tree.n;
+}
+
+const struct pl_cgroup_root *pl_fs_cgroup_root(const struct pl_fs *fs)
+{
+	return &fs->cgroot;
+}
+
+int pl_fs_sampler_set_idle(struct pl_fs *fs, bool idle)
+{
+	struct sched_param none = {0};
+	pid_t tid = atomic_load(&fs->sampler_tid);
+
+	if (tid <= 0)
+		return 0;
+	return sched_setscheduler(tid, idle ? SCHED_IDLE : SCHED_OTHER, &none) < 0 ? -errno : 0;
 }
 
 static bool is_static(const struct pl_fs *fs, uint64_t ino)

@@ -14,6 +14,8 @@
 
 #include "proclens/view.h"
 
+struct pl_cgroup_root;
+
 #define PL_FS_ROOT_INO 1
 
 struct pl_fs_config {
@@ -77,6 +79,11 @@ int pl_fs_render_for(struct pl_fs *fs, const char *path, pid_t pid, const char *
 
 /* Inodes 1..this are the static tree's (their names and attributes never change). */
 uint64_t pl_fs_static_inodes(const struct pl_fs *fs);
+/* The cgroup hierarchies as the daemon sees them. */
+const struct pl_cgroup_root *pl_fs_cgroup_root(const struct pl_fs *fs);
+/* The load average sampler's policy, SCHED_IDLE or normal: with the io_uring queue threads
+ * SCHED_IDLE, a normal sampler would hold off every read on its CPU while it runs. */
+int pl_fs_sampler_set_idle(struct pl_fs *fs, bool idle);
 
 /* How many containers are cached (for tests and debugging). */
 size_t pl_fs_container_count(struct pl_fs *fs);

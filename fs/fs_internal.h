@@ -46,6 +46,7 @@ struct pl_fs {
 
 	/* the load average sampler thread */
 	pthread_t sampler;
+	_Atomic pid_t sampler_tid; /* once it runs */
 	bool sampler_running;
 	bool sampler_stop; /* under sampler_lock */
 	pthread_mutex_t sampler_lock;

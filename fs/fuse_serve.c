@@ -3,6 +3,7 @@
  * and a clean stop on a signal or an unmount. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -25,6 +26,8 @@ struct serve {
 	const struct pl_serve_opts *opts;
 	struct pl_threads threads;
 	struct pl_fuse_uring *uring;
+	atomic_bool uring_live; /* uring is set and serving: the main loop may use it */
+	int uring_idle;		/* policy last set on its threads, -1: none yet */
 	int result;
 };
 
@@ -170,6 +173,42 @@ static void before_init_reply(struct serve *s, struct pl_fuse_reply *rep)
 	}
 }
 
+/* The io_uring queue threads' scheduling policy (pl_fuse_uring_set_idle), checked every
+ * second: the daemon's scheduling group may gain a busy task at any time. */
+static void uring_policy(struct serve *s)
+{
+	char why[256] = "";
+	bool idle;
+	int r;
+
+	switch (s->opts->uring_sched) {
+	case PL_URING_SCHED_IDLE:
+		idle = true;
+		snprintf(why, sizeof(why), "--uring-sched=idle");
+		break;
+	case PL_URING_SCHED_NORMAL:
+		idle = false;
+		snprintf(why, sizeof(why), "--uring-sched=normal");
+		break;
+	default:
+		idle =
+		    s->opts->sched_own && s->opts->sched_own(s->opts->sched_own_arg, why, sizeof(why)) == 1;
+		break;
+	}
+	if (s->uring_idle == (int)idle)
+		return;
+	r = pl_fuse_uring_set_idle(s->uring, idle);
+	if (r == -EAGAIN)
+		return;
+	if (r < 0)
+		pl_log_warn("cannot set the io_uring threads' policy: %s", strerror(-r));
+	else
+		pl_log_info("io_uring queue threads: %s (%s)", idle ? "SCHED_IDLE" : "normal policy", why);
+	if (r == 0 && s->opts->sched_follow)
+		s->opts->sched_follow(s->opts->sched_own_arg, idle);
+	s->uring_idle = idle;
+}
+
 static void *dev_worker(void *arg)
 {
 	struct serve *s = arg;
@@ -207,6 +246,7 @@ static void *dev_worker(void *arg)
 		pl_fuse_reply_done(c, in, &rep, delivered);
 		if (in->opcode == FUSE_INIT && s->uring && atomic_load(&c->uring)) {
 			pl_fuse_uring_go(s->uring);
+			atomic_store(&s->uring_live, true);
 			pl_log_info("serving through FUSE over io_uring");
 		}
 	}
@@ -216,7 +256,8 @@ static void *dev_worker(void *arg)
 
 int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts)
 {
-	struct serve s = { .c = c, .opts = opts, .threads = { .lock = PTHREAD_MUTEX_INITIALIZER } };
+	struct serve s = {
+	    .c = c, .opts = opts, .threads = {.lock = PTHREAD_MUTEX_INITIALIZER}, .uring_idle = -1};
 	struct sigaction sa = { .sa_handler = on_wake }; /* no SA_RESTART: blocked calls return EINTR */
 	unsigned threads = opts->threads ? opts->threads : 1;
 	sigset_t wait_for;
@@ -240,11 +281,14 @@ int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts)
 	sigaddset(&wait_for, SIGHUP);
 	sigaddset(&wait_for, NOTIFY_SIGNAL);
 	while (!atomic_load(&c->stop)) {
-		int sig = sigwaitinfo(&wait_for, NULL);
+		struct timespec second = {.tv_sec = 1};
+		int sig = sigtimedwait(&wait_for, NULL, &second);
 
 		if (sig > 0 && sig != NOTIFY_SIGNAL) {
 			pl_log_info("%s: stopping", strsignal(sig));
 			atomic_store(&c->stop, true);
+		} else if (atomic_load(&s.uring_live) && atomic_load(&c->uring)) {
+			uring_policy(&s);
 		}
 	}
 	threads_stop(&s.threads);

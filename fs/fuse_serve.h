@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
 
 #include "fuse_proto.h"
@@ -19,10 +20,24 @@ enum pl_transport {
 	PL_TRANSPORT_URING, /* io_uring, or fail */
 };
 
+enum pl_uring_sched {
+	PL_URING_SCHED_AUTO,   /* SCHED_IDLE while the daemon has its scheduling group alone */
+	PL_URING_SCHED_IDLE,   /* always SCHED_IDLE */
+	PL_URING_SCHED_NORMAL, /* never */
+};
+
 struct pl_serve_opts {
 	enum pl_transport transport;
 	unsigned threads;     /* /dev/fuse reader threads */
 	unsigned uring_depth; /* requests in flight per CPU queue */
+	enum pl_uring_sched uring_sched;
+	/* For PL_URING_SCHED_AUTO: 1 when the daemon's scheduling group is its own (why says
+	 * what it found), checked every second while io_uring serves. NULL: never. */
+	int (*sched_own)(void *arg, char *why, size_t why_size);
+	/* Called after the queue threads' policy changed, for the daemon's other threads
+	 * that must follow it. NULL: none. */
+	void (*sched_follow)(void *arg, bool idle);
+	void *sched_own_arg;
 };
 
 /* Block the signals pl_fuse_serve waits for (SIGTERM, SIGINT, SIGHUP) and the ones it uses
@@ -60,5 +75,11 @@ int pl_fuse_uring_prepare(struct pl_fuse_conn *c, unsigned depth, struct pl_thre
 			  struct pl_fuse_uring **out);
 /* After the INIT reply: the threads register `depth` entries on their queues and serve. */
 void pl_fuse_uring_go(struct pl_fuse_uring *u);
+/* The queue threads' policy: SCHED_IDLE (idle true) or normal. A reader woken by a reply
+ * then stays on its CPU, where the serving thread still runs, instead of moving to another
+ * (idle) CPU and waking that one for its next request; but SCHED_IDLE threads get almost
+ * no CPU beside a busy task of their own scheduling group, so only while the daemon has
+ * that group to itself (schedgroup.h). -EAGAIN until every thread runs. */
+int pl_fuse_uring_set_idle(struct pl_fuse_uring *u, bool idle);
 /* After every thread is joined. */
 void pl_fuse_uring_free(struct pl_fuse_uring *u);

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <linux/io_uring.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -87,6 +89,7 @@ struct queue_thread {
 	unsigned nents;
 	char *scratch;           /* a request's arguments made contiguous */
 	struct ring ring;
+	_Atomic pid_t tid; /* once it runs: for its scheduling policy */
 };
 
 struct pl_fuse_uring {
@@ -96,6 +99,7 @@ struct pl_fuse_uring {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool go;
+	int idle; /* policy last set on the threads: 1 SCHED_IDLE, 0 normal, -1 none yet */
 };
 
 static int sys_io_uring_setup(unsigned entries, struct io_uring_params *p)
@@ -301,6 +305,12 @@ static void *queue_main(void *arg)
 	unsigned live = 0;
 
 	pl_fuse_serve_thread_init();
+	{
+		char name[16];
+		snprintf(name, sizeof(name), "uring-cpu%d", t->cpu);
+		pthread_setname_np(pthread_self(), name);
+	}
+	atomic_store(&t->tid, (pid_t)syscall(SYS_gettid));
 	if (t->cpu >= 0) {
 		cpu_set_t set;
 
@@ -429,6 +439,7 @@ int pl_fuse_uring_prepare(struct pl_fuse_conn *c, unsigned depth, struct pl_thre
 		return -ENOMEM;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->cond, NULL);
+	u->idle = -1;
 	u->threads = calloc((size_t)online, sizeof(*u->threads));
 	offline = calloc((size_t)(possible - online) + 1, sizeof(*offline));
 	if (!u->threads || !offline) {
@@ -469,4 +480,24 @@ void pl_fuse_uring_go(struct pl_fuse_uring *u)
 	u->go = true;
 	pthread_cond_broadcast(&u->cond);
 	pthread_mutex_unlock(&u->lock);
+}
+
+int pl_fuse_uring_set_idle(struct pl_fuse_uring *u, bool idle)
+{
+	struct sched_param none = {0};
+	int r = 0;
+
+	if (u->idle == (int)idle)
+		return 0;
+	for (unsigned i = 0; i < u->nthreads; i++) {
+		pid_t tid = atomic_load(&u->threads[i].tid);
+
+		if (tid <= 0)
+			return -EAGAIN; /* not running yet: the next call sets it */
+		if (sched_setscheduler(tid, idle ? SCHED_IDLE : SCHED_OTHER, &none) < 0 && errno != ESRCH)
+			r = -errno;
+	}
+	if (r == 0)
+		u->idle = idle;
+	return r;
 }

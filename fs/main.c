@@ -19,6 +19,7 @@
 #include "proclens/cleanup.h"
 #include "proclens/live.h"
 #include "proclens/log.h"
+#include "proclens/schedgroup.h"
 #include "proclens/util.h"
 
 #define DEFAULT_CACHE_MS 10
@@ -56,6 +57,8 @@ static void usage(FILE *out)
 		"                            dev: /dev/fuse only\n"
 		"      --threads N           threads reading /dev/fuse (default %d)\n"
 		"      --uring-depth N       requests in flight per CPU with io_uring (default %d)\n"
+		"      --uring-sched=MODE    io_uring queue threads: auto: SCHED_IDLE while the daemon\n"
+		"                            has its CPU scheduling group alone (default); idle; normal\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             print the version\n",
 		DEFAULT_CACHE_MS, DEFAULT_THREADS, DEFAULT_URING_DEPTH);
@@ -90,7 +93,14 @@ static int append_fuse_opt(struct options *o, const char *opt)
 /* 1: exit 0 (help/version), 0: run, < 0: usage error (already reported). */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_CACHE_MS = 256, OPT_CPU_COUNT, OPT_TRANSPORT, OPT_THREADS, OPT_URING_DEPTH };
+	enum {
+		OPT_CACHE_MS = 256,
+		OPT_CPU_COUNT,
+		OPT_TRANSPORT,
+		OPT_THREADS,
+		OPT_URING_DEPTH,
+		OPT_URING_SCHED
+	};
 	static const struct option longopts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -100,6 +110,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "uring-depth", required_argument, NULL, OPT_URING_DEPTH },
+		{ "uring-sched", required_argument, NULL, OPT_URING_SCHED },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -162,6 +173,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			if (o->serve.uring_depth == 0) {
 				fprintf(stderr, "proclensfs: --uring-depth: at least 1\n");
+				return -EINVAL;
+			}
+			break;
+		case OPT_URING_SCHED:
+			if (strcmp(optarg, "auto") == 0)
+				o->serve.uring_sched = PL_URING_SCHED_AUTO;
+			else if (strcmp(optarg, "idle") == 0)
+				o->serve.uring_sched = PL_URING_SCHED_IDLE;
+			else if (strcmp(optarg, "normal") == 0)
+				o->serve.uring_sched = PL_URING_SCHED_NORMAL;
+			else {
+				fprintf(stderr,
+					"proclensfs: --uring-sched: '%s' is not one of auto, idle, normal\n",
+					optarg);
 				return -EINVAL;
 			}
 			break;
@@ -298,6 +323,20 @@ static int hold_live(const char *mountpoint, dev_t *dev)
 	return fd;
 }
 
+/* For --uring-sched=auto: our scheduling group, from the daemon's view of the cgroups. */
+static int sched_own(void *arg, char *why, size_t why_size)
+{
+	return pl_sched_group_own_self(pl_fs_cgroup_root(arg), why, why_size);
+}
+
+static void sched_follow(void *arg, bool idle)
+{
+	int r = pl_fs_sampler_set_idle(arg, idle);
+
+	if (r < 0)
+		pl_log_warn("cannot set the load average sampler's policy: %s", strerror(-r));
+}
+
 static const struct fuse_lowlevel_ops no_ops;
 
 static struct fuse_session *make_session(struct options *o)
@@ -387,6 +426,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pl_log_info("serving %s", o.mountpoint);
+	o.serve.sched_own = sched_own;
+	o.serve.sched_follow = sched_follow;
+	o.serve.sched_own_arg = fs;
 	conn.fs = fs;
 	conn.fd = fuse_session_fd(se);
 	conn.debug = o.debug;

@@ -140,6 +140,59 @@ t_eq "a bad --transport exits 2" "$rc" 2
 t_match "and names the choices" "$err" 'auto, uring, dev'
 err=$("$PROCLENSFS" --threads 0 "$tmp/x" 2>&1); rc=$?
 t_eq "--threads 0 exits 2" "$rc" 2
+err=$("$PROCLENSFS" --uring-sched=fast "$tmp/x" 2>&1); rc=$?
+t_eq "a bad --uring-sched exits 2" "$rc" 2
+t_match "and names the choices" "$err" 'auto, idle, normal'
+
+# ---- io_uring queue threads: SCHED_IDLE while the daemon's scheduling group is its own ----
+# A daemon in a v1 cpu cgroup of its own, in the foreground (so no autogroup of its own):
+# SCHED_IDLE (policy 5 in /proc/TID/stat) while nothing else is in that cgroup, the normal
+# policy (0) within seconds of a busy process joining it, and reads served meanwhile.
+queue_policy() { # PID: the policy of its first queue thread, once it has one
+	local t
+	for t in /proc/$1/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = uring-cpu0 ] && awk '{ print $41 }' "$t/stat" && return
+	done
+}
+wait_policy() { # PID POLICY
+	local i
+	for ((i = 0; i < 60; i++)); do
+		[ "$(queue_policy "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+cpu_hier=/sys/fs/cgroup/cpu
+if [ "$T_TRANSPORT" = uring ] && [ -f "$cpu_hier/tasks" ]; then
+	scg=$cpu_hier/proclens-test-sched-$$
+	mkdir "$scg"
+	t_defer "for p in \$(cat '$scg/tasks' 2>/dev/null); do kill -9 \$p; done; sleep 0.2; rmdir '$scg'"
+	mkdir -p "$tmp/sched"
+	bash -c "echo \$\$ > '$scg/cgroup.procs'; exec '$PROCLENSFS' -f --transport=uring '$tmp/sched'" \
+		2>"$tmp/sched.log" &
+	spid=$!
+	t_defer "kill $spid; sleep 0.2; umount -l '$tmp/sched'"
+	t_wait_mount "$tmp/sched"
+	t_check "alone in its cpu cgroup: queue threads SCHED_IDLE" wait_policy "$spid" 5
+	t_match "and it says why" "$(cat "$tmp/sched.log")" 'SCHED_IDLE \(the cpu cgroup /proclens-test-sched-[0-9]+, ours alone\)'
+	taskset -c 0 sh -c 'while :; do :; done' &
+	hog=$!
+	echo "$hog" >"$scg/cgroup.procs"
+	t_check "a busy process joins the cgroup: the normal policy within seconds" wait_policy "$spid" 0
+	t_match "and it says why" "$(cat "$tmp/sched.log")" "normal policy \(/proclens-test-sched-[0-9]+ holds thread $hog of another process\)"
+	t_check "reads on the busy CPU are served" timeout 10 taskset -c 0 sh -c \
+		"for i in \$(seq 200); do cat '$tmp/sched/proc/meminfo' >/dev/null || exit 1; done"
+	kill "$hog"
+	wait "$hog" 2>/dev/null
+	t_check "the busy process gone: SCHED_IDLE again" wait_policy "$spid" 5
+	kill "$spid"
+	wait "$spid"
+	mkdir -p "$tmp/normal"
+	t_check "--uring-sched=normal starts" t_start_fs "$tmp/normal" --uring-sched=normal
+	sleep 1.5
+	t_eq "--uring-sched=normal: the normal policy" "$(queue_policy "$(cat "$tmp/normal.pid")")" 0
+	t_stop_fs "$tmp/normal"
+fi
 
 # ---- --transport=uring: works where the kernel has it, fails clearly where not ----
 param=/sys/module/fuse/parameters/enable_uring

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Whether a process has its CPU scheduling group to itself.
+ *
+ * The scheduler shares a CPU between scheduling groups first (cgroups of the cpu controller;
+ * in the root group, autogroups, one per session) and between the tasks of a group second.
+ * A SCHED_IDLE thread is idle only among the tasks of its own group: in a group of its own
+ * process it yields to nobody else, while in a group shared with a busy process it gets
+ * almost nothing (proclensfs's io_uring queue threads use this, fs/fuse_uring.c). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "proclens/cgroup.h"
+
+struct pl_sched_probe {
+	const struct pl_cgroup_root *root;
+	const char *proc_cgroup; /* text of /proc/PID/cgroup of the process */
+	pid_t tgid;		 /* the process: a thread is its own if /proc/TGID/task/TID exists */
+	int proc_fd;		 /* dirfd of /proc */
+	bool autogroup;		 /* kernel.sched_autogroup_enabled is 1 */
+	bool session_leader;	 /* the process leads its session and never forks (so it is alone) */
+};
+
+/* 1: the group is the process's own: a cgroup (v1 cpu hierarchy, or v2 with cpu enabled)
+ * holding only its threads and no child cgroups, or, in the root group, an autogroup of
+ * its own (session leader with autogroups on). 0: shared, or cannot tell; *why (if given)
+ * says what makes it so. Never negative. */
+int pl_sched_group_own(const struct pl_sched_probe *p, char *why, size_t why_size);
+
+/* The same for the calling process, from the live system. */
+int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t why_size);
