@@ -17,7 +17,6 @@
 #include "fs.h"
 #include "fuse_serve.h"
 #include "proclens/cleanup.h"
-#include "proclens/live.h"
 #include "proclens/log.h"
 #include "proclens/schedgroup.h"
 #include "proclens/util.h"
@@ -309,20 +308,6 @@ static int enable_uring_param(void)
 	return 0;
 }
 
-/* What tells `proclens run` that our mount is served, without a request to us (live.h). Best effort: without it (not root, no /run) the launcher asks us
- * with a statfs. */
-static int hold_live(const char *mountpoint, dev_t *dev)
-{
-	int fd = pl_live_dev(mountpoint, dev);
-
-	if (fd == 0)
-		fd = pl_live_hold(PL_LIVE_DIR, *dev, mountpoint);
-
-	if (fd < 0)
-		pl_log_debug("no liveness lock in %s: %s", PL_LIVE_DIR, strerror(-fd));
-	return fd;
-}
-
 /* For --uring-sched=auto: our scheduling group, from the daemon's view of the cgroups. */
 static int sched_own(void *arg, char *why, size_t why_size)
 {
@@ -373,8 +358,6 @@ int main(int argc, char **argv)
 	int r, exit_code = EXIT_FAILURE;
 	struct pl_fuse_conn conn = { 0 };
 	bool mounted = false;
-	dev_t live_dev = 0;
-	int live_fd = -1;
 
 	r = parse_args(argc, argv, &o);
 	if (r != 0) {
@@ -406,9 +389,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	mounted = true;
-	/* Before daemonize: a relative mount point still means what it meant (it does cd /),
-	 * and the lock is there once `proclensfs DIR` returns. The child inherits it. */
-	live_fd = hold_live(o.mountpoint, &live_dev);
 	if (!o.foreground) {
 		r = daemonize(o.pidfile);
 		if (r < 0) {
@@ -437,7 +417,6 @@ int main(int argc, char **argv)
 	if (o.pidfile)
 		unlink(o.pidfile);
 out:
-	pl_live_release(PL_LIVE_DIR, live_dev, live_fd);
 	if (mounted)
 		fuse_session_unmount(se);
 	if (se)

@@ -21,7 +21,6 @@
 
 #include "launcher.h"
 #include "proclens/cleanup.h"
-#include "proclens/live.h"
 #include "proclens/util.h"
 #include "proclens/view.h"
 
@@ -76,21 +75,17 @@ char *pl_find_program(const char *name)
 }
 
 /* A live proclensfs: a FUSE mount that answers for proc/meminfo. A dead daemon's mount
- * answers ENOTCONN and is not live. Its daemon's lock says so with no request to it (on
- * every start, where a statfs is a round trip to a daemon thread); without one we ask. */
+ * answers ENOTCONN and is not live. */
 static int view_live(const char *dir)
 {
 	struct statfs sfs;
 	char path[PATH_MAX];
 	struct stat st;
-	dev_t dev;
 
-	if (pl_live_dev(dir, &dev) < 0 || pl_live_check(PL_LIVE_DIR, dev) != 1) {
-		if (statfs(dir, &sfs) < 0)
-			return -errno;
-		if (sfs.f_type != FUSE_SUPER_MAGIC)
-			return -ENOTCONN;
-	}
+	if (statfs(dir, &sfs) < 0)
+		return -errno;
+	if (sfs.f_type != FUSE_SUPER_MAGIC)
+		return -ENOTCONN;
 	snprintf(path, sizeof(path), "%s/proc/meminfo", dir);
 	if (stat(path, &st) < 0)
 		return -errno;

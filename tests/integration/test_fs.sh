@@ -15,13 +15,6 @@ t_check "proclensfs mounts and returns once mounted" t_start_fs "$mnt"
 pid=$(cat "$mnt.pid")
 t_check "pid file names a live daemon" kill -0 "$pid"
 t_match "mount is read-only FUSE with allow_other" "$(grep " $mnt " /proc/self/mounts)" "fuse.proclensfs ro,.*allow_other"
-# The lock that tells `proclens run` the daemon lives, with no request to it (lib/live.c):
-# named after the mount's device number, held while it serves (flock -n cannot take it).
-lock_of() { local d; d=$(mountpoint -d "$1") && echo "/run/proclensfs/mount-${d/:/-}.lock"; }
-lock=$(lock_of "$mnt")
-t_check "the daemon puts a liveness lock in /run/proclensfs" test -f "$lock"
-t_eq "the lock file names the mount point" "$(cat "$lock")" "$mnt"
-t_check "the daemon holds the lock" sh -c "! flock -n '$lock' true"
 # Which transport serves it: FUSE over io_uring keeps one ring per online CPU open.
 rings_of() { find "/proc/$1/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l; }
 rings=$(rings_of "$pid")
@@ -245,25 +238,11 @@ umount "$tmp/ext"
 for i in $(seq 100); do kill -0 "$epid" 2>/dev/null || break; sleep 0.05; done
 t_check "unmounting it from outside ends it" sh -c "! kill -0 $epid 2>/dev/null"
 
-# ---- a daemon killed outright leaves its lock file, which nobody holds ----
-t_check "a third daemon starts" t_start_fs "$tmp/dead"
-dlock=$(lock_of "$tmp/dead")
-dpid=$(cat "$tmp/dead.pid")
-t_check "the third daemon's lock is held" sh -c "test -f '$dlock' && ! flock -n '$dlock' true"
-kill -KILL "$dpid"
-for i in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
-t_check "SIGKILL leaves the lock file" test -f "$dlock"
-t_check "and nobody holds it" flock -n "$dlock" true
-t_match "the dead daemon's mount answers ENOTCONN" "$(cat "$tmp/dead/proc/meminfo" 2>&1)" 'not connected'
-umount -l "$tmp/dead"
-rm -f "$dlock" "$tmp/dead.pid"
-
 # ---- SIGTERM unmounts cleanly ----
 kill -TERM "$pid"
 for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 t_check "SIGTERM stops the daemon" sh -c "! kill -0 $pid 2>/dev/null"
 t_check "SIGTERM unmounts" sh -c "! mountpoint -q '$mnt'"
 t_check "SIGTERM removes the pid file" test ! -e "$mnt.pid"
-t_check "SIGTERM removes the liveness lock" test ! -e "$lock"
 
 t_done
