@@ -37,7 +37,7 @@ static int root_group(const struct pl_sched_probe *p, char *why, size_t size)
 	if (!p->session_leader)
 		return shared(why, size, "in the root cpu cgroup, in another process's session (autogroup)");
 	if (why && size)
-		snprintf(why, size, "an autogroup of its own (session leader in the root cpu cgroup)");
+		snprintf(why, size, "an autogroup of its own: session leader in the root cpu cgroup");
 	return 1;
 }
 
