@@ -89,6 +89,20 @@ static int append_fuse_opt(struct options *o, const char *opt)
 	return 0;
 }
 
+/* The index of arg in names (the option's choices, in the order the message lists them),
+ * or -EINVAL after saying what the choices are. */
+static int parse_choice(const char *opt, const char *arg, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(arg, names[i]) == 0)
+			return i;
+	fprintf(stderr, "proclensfs: %s: '%s' is not one of", opt, arg);
+	for (int i = 0; i < n; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", names[i]);
+	fputc('\n', stderr);
+	return -EINVAL;
+}
+
 /* 1: exit 0 (help/version), 0: run, < 0: usage error (already reported). */
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -146,19 +160,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			break;
-		case OPT_TRANSPORT:
-			if (strcmp(optarg, "auto") == 0)
-				o->serve.transport = PL_TRANSPORT_AUTO;
-			else if (strcmp(optarg, "uring") == 0)
-				o->serve.transport = PL_TRANSPORT_URING;
-			else if (strcmp(optarg, "dev") == 0)
-				o->serve.transport = PL_TRANSPORT_DEV;
-			else {
-				fprintf(stderr, "proclensfs: --transport: '%s' is not one of auto, uring, dev\n",
-					optarg);
+		case OPT_TRANSPORT: {
+			static const char *const names[] = { [PL_TRANSPORT_AUTO] = "auto",
+							     [PL_TRANSPORT_URING] = "uring",
+							     [PL_TRANSPORT_DEV] = "dev" };
+			int v = parse_choice("--transport", optarg, names, 3);
+			if (v < 0)
 				return -EINVAL;
-			}
+			o->serve.transport = (enum pl_transport)v;
 			break;
+		}
 		case OPT_THREADS:
 			if (parse_uint("--threads", optarg, 256, &o->serve.threads) < 0)
 				return -EINVAL;
@@ -175,20 +186,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			break;
-		case OPT_URING_SCHED:
-			if (strcmp(optarg, "auto") == 0)
-				o->serve.uring_sched = PL_URING_SCHED_AUTO;
-			else if (strcmp(optarg, "idle") == 0)
-				o->serve.uring_sched = PL_URING_SCHED_IDLE;
-			else if (strcmp(optarg, "normal") == 0)
-				o->serve.uring_sched = PL_URING_SCHED_NORMAL;
-			else {
-				fprintf(stderr,
-					"proclensfs: --uring-sched: '%s' is not one of auto, idle, normal\n",
-					optarg);
+		case OPT_URING_SCHED: {
+			static const char *const names[] = { [PL_URING_SCHED_AUTO] = "auto",
+							     [PL_URING_SCHED_IDLE] = "idle",
+							     [PL_URING_SCHED_NORMAL] = "normal" };
+			int v = parse_choice("--uring-sched", optarg, names, 3);
+			if (v < 0)
 				return -EINVAL;
-			}
+			o->serve.uring_sched = (enum pl_uring_sched)v;
 			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 1;

@@ -130,7 +130,7 @@ err=$("$PROCLENSFS" --cache-ms abc "$tmp/x" 2>&1); rc=$?
 t_eq "a bad --cache-ms exits 2" "$rc" 2
 err=$("$PROCLENSFS" --transport=fast "$tmp/x" 2>&1); rc=$?
 t_eq "a bad --transport exits 2" "$rc" 2
-t_match "and names the choices" "$err" 'auto, uring, dev'
+t_match "and names the choices" "$err" 'auto, dev, uring'
 err=$("$PROCLENSFS" --threads 0 "$tmp/x" 2>&1); rc=$?
 t_eq "--threads 0 exits 2" "$rc" 2
 err=$("$PROCLENSFS" --uring-sched=fast "$tmp/x" 2>&1); rc=$?
