@@ -27,17 +27,17 @@ static int shared(char *why, size_t size, const char *fmt, ...)
 	return 0;
 }
 
-/* The root group: autogroups split it by session, and a session leader that never forks
- * is alone in its session. */
+/* The root group: autogroups split it by session. */
 static int root_group(const struct pl_sched_probe *p, char *why, size_t size)
 {
 	if (!p->autogroup)
 		return shared(why, size,
 			      "in the root cpu cgroup with autogroups off: shared with every task there");
-	if (!p->session_leader)
-		return shared(why, size, "in the root cpu cgroup, in another process's session (autogroup)");
+	if (!p->session_alone)
+		return shared(why, size,
+			      "in the root cpu cgroup, sharing a session (autogroup) with other processes");
 	if (why && size)
-		snprintf(why, size, "an autogroup of its own: session leader in the root cpu cgroup");
+		snprintf(why, size, "an autogroup of its own: alone in its session, in the root cpu cgroup");
 	return 1;
 }
 
@@ -186,8 +186,54 @@ int pl_sched_group_own(const struct pl_sched_probe *p, char *why, size_t size)
 	return r;
 }
 
+/* The session (field 6 of /proc/PID/stat, after the command's closing parenthesis) of a
+ * process that can still run: a zombie (say a child of a shell that exec'd us, never
+ * reaped) competes for nothing. */
+static bool session_of(int proc_fd, const char *pid, pid_t *sid)
+{
+	char rel[64], text[1024], state;
+	const char *p;
+	int s;
+
+	snprintf(rel, sizeof(rel), "%s/stat", pid);
+	if (pl_read_file_at_buf(proc_fd, rel, text, sizeof(text)) < 0 || !(p = strrchr(text, ')')))
+		return false;
+	/* ") S ppid pgrp session" */
+	if (sscanf(p + 1, " %c %*d %*d %d", &state, &s) != 2 || state == 'Z' || state == 'X')
+		return false;
+	*sid = s;
+	return true;
+}
+
+bool pl_session_alone(int proc_fd, pid_t pid)
+{
+	int fd = openat(proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	bool alone = getsid(pid) == pid;
+	struct dirent *de;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (alone && (de = readdir(d)) != NULL) {
+		pid_t sid;
+		char *end;
+		long other = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || other <= 0 || other == pid)
+			continue;
+		if (session_of(proc_fd, de->d_name, &sid) && sid == pid)
+			alone = false;
+	}
+	closedir(d);
+	return alone;
+}
+
 int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t size)
 {
+	static bool alone; /* once alone, for good (we do not fork) */
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char flag[8] = "";
@@ -195,12 +241,14 @@ int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t
 	    .root = root,
 	    .tgid = getpid(),
 	    .proc_fd = proc_fd,
-	    .session_leader = getsid(0) == getpid(),
 	};
 
 	if (proc_fd < 0 || pl_read_file_at(proc_fd, "self/cgroup", &text) < 0)
 		return shared(why, size, "cannot read /proc/self/cgroup");
 	p.proc_cgroup = text;
+	if (!alone && getsid(0) == getpid())
+		alone = pl_session_alone(proc_fd, getpid());
+	p.session_alone = alone;
 	p.autogroup =
 	    pl_read_file_at_buf(proc_fd, "sys/kernel/sched_autogroup_enabled", flag, sizeof(flag)) > 0 &&
 	    flag[0] == '1';

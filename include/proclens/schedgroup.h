@@ -21,14 +21,19 @@ struct pl_sched_probe {
 	pid_t tgid;		 /* the process: a thread is its own if /proc/TGID/task/TID exists */
 	int proc_fd;		 /* dirfd of /proc */
 	bool autogroup;		 /* kernel.sched_autogroup_enabled is 1 */
-	bool session_leader;	 /* the process leads its session and never forks (so it is alone) */
+	bool session_alone;	 /* the process leads its session and no other process is in it */
 };
 
 /* 1: the group is the process's own: a cgroup (v1 cpu hierarchy, or v2 with cpu enabled)
  * holding only its threads and no child cgroups, or, in the root group, an autogroup of
- * its own (session leader with autogroups on). 0: shared, or cannot tell; *why (if given)
+ * its own (alone in its session, with autogroups on). 0: shared, or cannot tell; *why (if given)
  * says what makes it so. Never negative. */
 int pl_sched_group_own(const struct pl_sched_probe *p, char *why, size_t why_size);
 
-/* The same for the calling process, from the live system. */
+/* True when pid leads its session and no other process is in it (a scan of /proc). A process
+ * that does not fork stays alone then: only members' children join a session. */
+bool pl_session_alone(int proc_fd, pid_t pid);
+
+/* The same for the calling process, from the live system. The session's scan is done until
+ * it finds us alone, which then holds for good: the caller must not fork. */
 int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t why_size);

@@ -180,6 +180,27 @@ if [ "$T_TRANSPORT" = uring ] && [ -f "$cpu_hier/tasks" ]; then
 	t_check "the busy process gone: SCHED_IDLE again" wait_policy "$spid" 5
 	kill "$spid"
 	wait "$spid"
+	# In the root cpu cgroup, with autogroups on: the session is the scheduling group. A
+	# session it shares with a running process (a shell's job, left when the shell exec'd
+	# the daemon): normal; that process gone (a zombie nobody reaps counts for nothing):
+	# SCHED_IDLE.
+	if grep -qE '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:/$' /proc/self/cgroup &&
+		[ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ]; then
+		mkdir -p "$tmp/sess"
+		setsid bash -c "sleep 1000 & echo \$! > '$tmp/sess.sleep'; exec '$PROCLENSFS' -f --transport=uring '$tmp/sess'" \
+			2>"$tmp/sess.log" &
+		sspid=$!
+		t_defer "kill $sspid \$(cat '$tmp/sess.sleep'); sleep 0.2; umount -l '$tmp/sess'"
+		t_wait_mount "$tmp/sess"
+		sleep 1.5
+		t_eq "sharing its session with a running process: the normal policy" "$(queue_policy "$sspid")" 0
+		t_match "and it says why" "$(cat "$tmp/sess.log")" 'normal policy \(in the root cpu cgroup, sharing a session'
+		kill "$(cat "$tmp/sess.sleep")"
+		t_check "that process ended: SCHED_IDLE" wait_policy "$sspid" 5
+		t_match "and it says why" "$(cat "$tmp/sess.log")" 'SCHED_IDLE \(an autogroup of its own: alone in its session'
+		kill "$sspid"
+		wait "$sspid"
+	fi
 	mkdir -p "$tmp/normal"
 	t_check "--uring-sched=normal starts" t_start_fs "$tmp/normal" --uring-sched=normal
 	sleep 1.5

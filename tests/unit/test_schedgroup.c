@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "proclens/cgroup.h"
@@ -65,7 +67,7 @@ static void open_root(void)
 
 static char mine[32]; /* our pid, as a tasks line */
 
-static int probe(const char *proc_cgroup, bool autogroup, bool leader)
+static int probe(const char *proc_cgroup, bool autogroup, bool alone)
 {
 	struct pl_sched_probe p = {
 	    .root = &root,
@@ -73,7 +75,7 @@ static int probe(const char *proc_cgroup, bool autogroup, bool leader)
 	    .tgid = getpid(),
 	    .proc_fd = proc_fd,
 	    .autogroup = autogroup,
-	    .session_leader = leader,
+	    .session_alone = alone,
 	};
 
 	why[0] = '\0';
@@ -137,7 +139,7 @@ START_TEST(v1_empty_or_garbled_tasks)
 }
 END_TEST
 
-/* In the root cpu cgroup only an autogroup of our own (session leader, autogroups on)
+/* In the root cpu cgroup only an autogroup of our own (alone in our session, autogroups on)
  * keeps the others out. */
 START_TEST(v1_root_cgroup_autogroup)
 {
@@ -146,7 +148,7 @@ START_TEST(v1_root_cgroup_autogroup)
 	ck_assert_int_eq(probe("1:cpu:/\n", true, true), 1);
 	ck_assert_ptr_nonnull(strstr(why, "autogroup of its own"));
 	ck_assert_int_eq(probe("1:cpu:/\n", true, false), 0);
-	ck_assert_ptr_nonnull(strstr(why, "another process's session"));
+	ck_assert_ptr_nonnull(strstr(why, "sharing a session"));
 	ck_assert_int_eq(probe("1:cpu:/\n", false, true), 0);
 	ck_assert_ptr_nonnull(strstr(why, "autogroups off"));
 }
@@ -228,6 +230,43 @@ START_TEST(v2_cpu_at_an_ancestor)
 }
 END_TEST
 
+/* A new session has only its leader until it forks; the child, also in it, makes it shared;
+ * the child gone, alone again. Exit status: one bit per check that failed. */
+START_TEST(session_alone)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fails = 0, fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		pid_t kid;
+
+		if (pl_session_alone(fd, getpid()))
+			fails |= 1; /* not a session leader yet */
+		if (setsid() < 0 || !pl_session_alone(fd, getpid()))
+			fails |= 2;
+		kid = fork();
+		if (kid == 0) {
+			pause();
+			_exit(0);
+		}
+		if (kid < 0 || pl_session_alone(fd, getpid()))
+			fails |= 4;
+		if (kid > 0) {
+			kill(kid, SIGKILL);
+			waitpid(kid, NULL, 0);
+		}
+		if (!pl_session_alone(fd, getpid()))
+			fails |= 8;
+		_exit(fails);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("schedgroup");
@@ -244,6 +283,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, v2_child_cgroups);
 	tcase_add_test(tc, v2_cpu_not_enabled_here);
 	tcase_add_test(tc, v2_cpu_at_an_ancestor);
+	tcase_add_test(tc, session_alone);
 	suite_add_tcase(s, tc);
 	return s;
 }
