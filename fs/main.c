@@ -6,6 +6,7 @@
 #include <fuse_lowlevel.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,11 @@
 #include "proclens/util.h"
 
 #define DEFAULT_CACHE_MS 10
-#define DEFAULT_THREADS 8
+/* /dev/fuse readers: one per CPU we may run on, at least 2 (bench/README.md, "How many
+ * threads read /dev/fuse"): a request is brief CPU work that never blocks, so more threads
+ * only add idle waiters, woken in turn (cold) and contending for the queue's lock. */
+#define MIN_THREADS 2
+#define MAX_THREADS 256
 #define DEFAULT_URING_DEPTH 8
 
 struct options {
@@ -54,13 +59,14 @@ static void usage(FILE *out)
 		"      --transport=MODE      auto: FUSE over io_uring when the kernel offers it,\n"
 		"                            else /dev/fuse (default); uring: io_uring or fail;\n"
 		"                            dev: /dev/fuse only\n"
-		"      --threads N           threads reading /dev/fuse (default %d)\n"
+		"      --threads N           threads reading /dev/fuse (default: one per CPU, at\n"
+		"                            least %d)\n"
 		"      --uring-depth N       requests in flight per CPU with io_uring (default %d)\n"
 		"      --uring-sched=MODE    io_uring queue threads: auto: SCHED_IDLE while the daemon\n"
 		"                            has its CPU scheduling group alone (default); idle; normal\n"
 		"  -h, --help                this help\n"
 		"  -V, --version             print the version\n",
-		DEFAULT_CACHE_MS, DEFAULT_THREADS, DEFAULT_URING_DEPTH);
+		DEFAULT_CACHE_MS, MIN_THREADS, DEFAULT_URING_DEPTH);
 }
 
 static int parse_uint(const char *opt, const char *s, unsigned max, unsigned *out)
@@ -87,6 +93,14 @@ static int append_fuse_opt(struct options *o, const char *opt)
 	strcpy(grown + old, opt);
 	o->fuse_opts = grown;
 	return 0;
+}
+
+static unsigned default_threads(void)
+{
+	cpu_set_t set;
+	int n = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
+
+	return n < MIN_THREADS ? MIN_THREADS : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
 }
 
 /* The index of arg in names (the option's choices, in the order the message lists them),
@@ -171,7 +185,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		}
 		case OPT_THREADS:
-			if (parse_uint("--threads", optarg, 256, &o->serve.threads) < 0)
+			if (parse_uint("--threads", optarg, MAX_THREADS, &o->serve.threads) < 0)
 				return -EINVAL;
 			if (o->serve.threads == 0) {
 				fprintf(stderr, "proclensfs: --threads: at least 1\n");
@@ -358,7 +372,7 @@ int main(int argc, char **argv)
 {
 	struct options o = {
 		.fs = { .cache_ms = DEFAULT_CACHE_MS, .view = { .cpu_count_from_quota = true } },
-		.serve = { .threads = DEFAULT_THREADS, .uring_depth = DEFAULT_URING_DEPTH },
+		.serve = { .threads = 0, .uring_depth = DEFAULT_URING_DEPTH },
 	};
 	struct pl_fs *fs = NULL;
 	struct fuse_session *se = NULL;
@@ -371,6 +385,8 @@ int main(int argc, char **argv)
 		free(o.fuse_opts);
 		return r > 0 ? EXIT_SUCCESS : 2;
 	}
+	if (o.serve.threads == 0)
+		o.serve.threads = default_threads();
 	pl_log_setup("proclensfs", PL_LOG_STDERR, o.debug);
 	if (prepare_mountpoint(o.mountpoint) < 0)
 		goto out;
