@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,7 +234,8 @@ bool pl_session_alone(int proc_fd, pid_t pid)
 
 int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t size)
 {
-	static bool alone; /* once alone, for good (we do not fork) */
+	static bool alone;	   /* once alone, for good (we do not fork) */
+	static uint64_t next_scan; /* not alone: scan again from then (a scan reads every /proc/N) */
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char flag[8] = "";
@@ -246,8 +248,10 @@ int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t
 	if (proc_fd < 0 || pl_read_file_at(proc_fd, "self/cgroup", &text) < 0)
 		return shared(why, size, "cannot read /proc/self/cgroup");
 	p.proc_cgroup = text;
-	if (!alone && getsid(0) == getpid())
+	if (!alone && getsid(0) == getpid() && pl_now_monotonic_ns() >= next_scan) {
 		alone = pl_session_alone(proc_fd, getpid());
+		next_scan = pl_now_monotonic_ns() + 5ULL * 1000000000ULL;
+	}
 	p.session_alone = alone;
 	p.autogroup =
 	    pl_read_file_at_buf(proc_fd, "sys/kernel/sched_autogroup_enabled", flag, sizeof(flag)) > 0 &&

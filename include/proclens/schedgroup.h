@@ -34,6 +34,6 @@ int pl_sched_group_own(const struct pl_sched_probe *p, char *why, size_t why_siz
  * that does not fork stays alone then: only members' children join a session. */
 bool pl_session_alone(int proc_fd, pid_t pid);
 
-/* The same for the calling process, from the live system. The session's scan is done until
- * it finds us alone, which then holds for good: the caller must not fork. */
+/* The same for the calling process, from the live system. The session is scanned (at most
+ * every 5 s) until we are found alone, which then holds for good: the caller must not fork. */
 int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t why_size);

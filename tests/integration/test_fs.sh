@@ -147,9 +147,9 @@ queue_policy() { # PID: the policy of its first queue thread, once it has one
 		[ "$(cat "$t/comm" 2>/dev/null)" = uring-cpu0 ] && awk '{ print $41 }' "$t/stat" && return
 	done
 }
-wait_policy() { # PID POLICY
+wait_policy() { # PID POLICY: within 10 s (the daemon checks every second; a shared session every 5 s)
 	local i
-	for ((i = 0; i < 60; i++)); do
+	for ((i = 0; i < 100; i++)); do
 		[ "$(queue_policy "$1")" = "$2" ] && return 0
 		sleep 0.1
 	done
