@@ -72,36 +72,50 @@ static bool has_child_dirs(int dir_fd)
 	return found;
 }
 
-/* Every thread listed in file (v1 tasks, v2 cgroup.threads) is one of ours. */
-static int only_ours(int dir_fd, const char *file, const char *where, const struct pl_sched_probe *p,
-		     char *why, size_t size)
+struct ours {
+	const struct pl_sched_probe *p;
+	unsigned n;
+	pid_t foreign; /* the first thread of another process, 0: none */
+};
+
+static int count_ours(pid_t tid, void *arg)
 {
-	_cleanup_free_ char *text = NULL;
-	unsigned n = 0;
-	char *save = NULL;
+	struct ours *o = arg;
+	char rel[64];
 
-	if (pl_read_file_at(dir_fd, file, &text) < 0)
-		return shared(why, size, "cannot read %s/%s", where, file);
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char rel[64];
-		uint64_t tid;
-
-		if (pl_parse_u64(line, &tid) < 0 || tid == 0 || tid > INT_MAX)
-			return shared(why, size, "unexpected line in %s/%s", where, file);
-		snprintf(rel, sizeof(rel), "%d/task/%llu", (int)p->tgid, (unsigned long long)tid);
-		if (faccessat(p->proc_fd, rel, F_OK, 0) < 0)
-			return shared(why, size, "%s holds thread %llu of another process", where,
-				      (unsigned long long)tid);
-		n++;
+	snprintf(rel, sizeof(rel), "%d/task/%d", (int)o->p->tgid, (int)tid);
+	if (faccessat(o->p->proc_fd, rel, F_OK, 0) < 0) {
+		o->foreign = tid;
+		return -EEXIST; /* stop */
 	}
-	if (n == 0)
+	o->n++;
+	return 0;
+}
+
+/* Every thread in the cgroup cg names for the cpu controller, and in the cgroups below it
+ * (their threads, or their groups, compete inside ours), is one of ours. */
+static int only_ours(const struct pl_sched_probe *p, const struct pl_cgroup *cg, const char *where, char *why,
+		     size_t size)
+{
+	const char *file = p->root->on_v2[PL_CTRL_CPU] ? "cgroup.threads" : "tasks";
+	struct ours o = {.p = p};
+	int r = pl_cgroup_for_each_task(cg, PL_CTRL_CPU, count_ours, &o);
+
+	if (o.foreign)
+		return shared(why, size, "%s holds thread %d of another process", where, (int)o.foreign);
+	if (r == -EINVAL)
+		return shared(why, size, "unexpected line in %s/%s", where, file);
+	if (r < 0)
+		return shared(why, size, "cannot read %s/%s: %s", where, file, strerror(-r));
+	if (o.n == 0)
 		return shared(why, size, "%s lists none of our threads", where);
 	if (why && size)
 		snprintf(why, size, "the cpu cgroup %s, ours alone", where);
 	return 1;
 }
 
-static int v1_group(const struct pl_sched_probe *p, int hier_fd, const char *path, char *why, size_t size)
+static int v1_group(const struct pl_sched_probe *p, const struct pl_cgroup *cg, int hier_fd, const char *path,
+		    char *why, size_t size)
 {
 	_cleanup_close_ int fd = openat(hier_fd, path[0] ? path : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char where[PATH_MAX];
@@ -112,12 +126,13 @@ static int v1_group(const struct pl_sched_probe *p, int hier_fd, const char *pat
 	if (has_child_dirs(fd))
 		return shared(why, size, "the cpu cgroup %s has child cgroups, which compete inside it",
 			      where);
-	return only_ours(fd, "tasks", where, p, why, size);
+	return only_ours(p, cg, where, why, size);
 }
 
 /* v2: our threads are scheduled in the nearest cgroup, ours or an ancestor, that the cpu
  * controller is enabled for ("cpu" in its cgroup.controllers). */
-static int v2_group(const struct pl_sched_probe *p, int hier_fd, const char *path, char *why, size_t size)
+static int v2_group(const struct pl_sched_probe *p, const struct pl_cgroup *cg, int hier_fd, const char *path,
+		    char *why, size_t size)
 {
 	bool machine_root = !p->root->v2_mount_root || strcmp(p->root->v2_mount_root, "/") == 0;
 	char cur[PATH_MAX], where[PATH_MAX];
@@ -162,7 +177,7 @@ static int v2_group(const struct pl_sched_probe *p, int hier_fd, const char *pat
 			return shared(why, size,
 				      "the cpu cgroup %s has child cgroups, which compete inside it", where);
 	}
-	return only_ours(fd, "cgroup.threads", where, p, why, size);
+	return only_ours(p, cg, where, why, size);
 }
 
 int pl_sched_group_own(const struct pl_sched_probe *p, char *why, size_t size)
@@ -180,9 +195,9 @@ int pl_sched_group_own(const struct pl_sched_probe *p, char *why, size_t size)
 	else if (!p->root->on_v2[PL_CTRL_CPU])
 		r = pl_cgroup_is_root(&cg, PL_CTRL_CPU)
 			? root_group(p, why, size)
-			: v1_group(p, hier_fd, cg.path[PL_CTRL_CPU], why, size);
+			: v1_group(p, &cg, hier_fd, cg.path[PL_CTRL_CPU], why, size);
 	else
-		r = v2_group(p, hier_fd, cg.path[PL_CTRL_CPU], why, size);
+		r = v2_group(p, &cg, hier_fd, cg.path[PL_CTRL_CPU], why, size);
 	pl_cgroup_free(&cg);
 	return r;
 }

@@ -201,6 +201,22 @@ START_TEST(v2_child_cgroups)
 }
 END_TEST
 
+/* A child without cpu enabled is part of our group: its threads run beside ours. */
+START_TEST(v2_thread_in_a_child_without_cpu)
+{
+	v2_tree("cpu\n");
+	dir("svc/sub");
+	put("svc/cgroup.subtree_control", "memory\n");
+	put("svc/sub/cgroup.controllers", "memory\n");
+	put("svc/sub/cgroup.threads", "");
+	open_root();
+	ck_assert_int_eq(probe("0::/svc\n", false, false), 1);
+	put("svc/sub/cgroup.threads", "1\n");
+	ck_assert_int_eq(probe("0::/svc\n", false, false), 0);
+	ck_assert_str_eq(why, "/svc holds thread 1 of another process");
+}
+END_TEST
+
 /* "cpuset" is not "cpu": without cpu in our cgroup.controllers our threads run in the
  * root's group, where the autogroup rule decides. */
 START_TEST(v2_cpu_not_enabled_here)
@@ -281,6 +297,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, not_a_cgroup_file);
 	tcase_add_test(tc, v2_own_cgroup);
 	tcase_add_test(tc, v2_child_cgroups);
+	tcase_add_test(tc, v2_thread_in_a_child_without_cpu);
 	tcase_add_test(tc, v2_cpu_not_enabled_here);
 	tcase_add_test(tc, v2_cpu_at_an_ancestor);
 	tcase_add_test(tc, session_alone);
