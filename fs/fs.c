@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "fs_internal.h"
 #include "proclens/identity.h"
 #include "proclens/log.h"
+#include "proclens/schedgroup.h"
 #include "proclens/cleanup.h"
 
 /* An open file. Its content is rendered at open; a later read at offset 0 renders it afresh,
@@ -179,12 +179,9 @@ const struct pl_cgroup_root *pl_fs_cgroup_root(const struct pl_fs *fs)
 
 int pl_fs_sampler_set_idle(struct pl_fs *fs, bool idle)
 {
-	struct sched_param none = {0};
 	pid_t tid = atomic_load(&fs->sampler_tid);
 
-	if (tid <= 0)
-		return 0;
-	return sched_setscheduler(tid, idle ? SCHED_IDLE : SCHED_OTHER, &none) < 0 ? -errno : 0;
+	return tid > 0 ? pl_sched_set_idle(tid, idle) : 0;
 }
 
 static bool is_static(const struct pl_fs *fs, uint64_t ino)

@@ -79,7 +79,8 @@ void pl_fuse_uring_go(struct pl_fuse_uring *u);
  * then stays on its CPU, where the serving thread still runs, instead of moving to another
  * (idle) CPU and waking that one for its next request; but SCHED_IDLE threads get almost
  * no CPU beside a busy task of their own scheduling group, so only while the daemon has
- * that group to itself (schedgroup.h). -EAGAIN until every thread runs. */
+ * that group to itself (schedgroup.h). -EAGAIN until every thread runs (and then none is
+ * changed). The caller keeps what it last set. */
 int pl_fuse_uring_set_idle(struct pl_fuse_uring *u, bool idle);
 /* After every thread is joined. */
 void pl_fuse_uring_free(struct pl_fuse_uring *u);

@@ -27,6 +27,7 @@
 
 #include "fuse_serve.h"
 #include "proclens/log.h"
+#include "proclens/schedgroup.h"
 
 /* include/uapi/linux/fuse.h of Linux 6.14 (protocol 7.42), unchanged up to 6.18's 7.45. */
 #define URING_IN_OUT_HEADER_SZ 128
@@ -99,7 +100,6 @@ struct pl_fuse_uring {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool go;
-	int idle; /* policy last set on the threads: 1 SCHED_IDLE, 0 normal, -1 none yet */
 };
 
 static int sys_io_uring_setup(unsigned entries, struct io_uring_params *p)
@@ -439,7 +439,6 @@ int pl_fuse_uring_prepare(struct pl_fuse_conn *c, unsigned depth, struct pl_thre
 		return -ENOMEM;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->cond, NULL);
-	u->idle = -1;
 	u->threads = calloc((size_t)online, sizeof(*u->threads));
 	offline = calloc((size_t)(possible - online) + 1, sizeof(*offline));
 	if (!u->threads || !offline) {
@@ -484,20 +483,16 @@ void pl_fuse_uring_go(struct pl_fuse_uring *u)
 
 int pl_fuse_uring_set_idle(struct pl_fuse_uring *u, bool idle)
 {
-	struct sched_param none = {0};
 	int r = 0;
 
-	if (u->idle == (int)idle)
-		return 0;
-	for (unsigned i = 0; i < u->nthreads; i++) {
-		pid_t tid = atomic_load(&u->threads[i].tid);
-
-		if (tid <= 0)
+	for (unsigned i = 0; i < u->nthreads; i++)
+		if (atomic_load(&u->threads[i].tid) <= 0)
 			return -EAGAIN; /* not running yet: the next call sets it */
-		if (sched_setscheduler(tid, idle ? SCHED_IDLE : SCHED_OTHER, &none) < 0 && errno != ESRCH)
-			r = -errno;
+	for (unsigned i = 0; i < u->nthreads; i++) {
+		int k = pl_sched_set_idle(atomic_load(&u->threads[i].tid), idle);
+
+		if (k < 0 && k != -ESRCH)
+			r = k;
 	}
-	if (r == 0)
-		u->idle = idle;
 	return r;
 }

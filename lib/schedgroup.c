@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -272,4 +273,11 @@ int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t
 	    pl_read_file_at_buf(proc_fd, "sys/kernel/sched_autogroup_enabled", flag, sizeof(flag)) > 0 &&
 	    flag[0] == '1';
 	return pl_sched_group_own(&p, why, size);
+}
+
+int pl_sched_set_idle(pid_t tid, bool idle)
+{
+	struct sched_param none = {0};
+
+	return sched_setscheduler(tid, idle ? SCHED_IDLE : SCHED_OTHER, &none) < 0 ? -errno : 0;
 }

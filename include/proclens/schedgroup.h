@@ -37,3 +37,6 @@ bool pl_session_alone(int proc_fd, pid_t pid);
 /* The same for the calling process, from the live system. The session is scanned (at most
  * every 5 s) until we are found alone, which then holds for good: the caller must not fork. */
 int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t why_size);
+
+/* Thread tid's policy: SCHED_IDLE (idle) or the normal one. -errno (-ESRCH: it is gone). */
+int pl_sched_set_idle(pid_t tid, bool idle);
