@@ -247,6 +247,7 @@ static void *dev_worker(void *arg)
 		if (in->opcode == FUSE_INIT && s->uring && atomic_load(&c->uring)) {
 			pl_fuse_uring_go(s->uring);
 			atomic_store(&s->uring_live, true);
+			pthread_kill(serving_thread, NOTIFY_SIGNAL); /* its policy, now */
 			pl_log_info("serving through FUSE over io_uring");
 		}
 	}
@@ -281,8 +282,11 @@ int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts)
 	sigaddset(&wait_for, SIGHUP);
 	sigaddset(&wait_for, NOTIFY_SIGNAL);
 	while (!atomic_load(&c->stop)) {
+		/* Every second while io_uring serves (its threads' policy); over /dev/fuse only
+		 * a signal wakes us. */
 		struct timespec second = {.tv_sec = 1};
-		int sig = sigtimedwait(&wait_for, NULL, &second);
+		int sig = atomic_load(&s.uring_live) ? sigtimedwait(&wait_for, NULL, &second)
+						     : sigwaitinfo(&wait_for, NULL);
 
 		if (sig > 0 && sig != NOTIFY_SIGNAL) {
 			pl_log_info("%s: stopping", strsignal(sig));

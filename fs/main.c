@@ -105,13 +105,13 @@ static unsigned default_threads(void)
 
 /* The index of arg in names (the option's choices, in the order the message lists them),
  * or -EINVAL after saying what the choices are. */
-static int parse_choice(const char *opt, const char *arg, const char *const *names, int n)
+static int parse_choice(const char *opt, const char *arg, const char *const *names, size_t n)
 {
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (strcmp(arg, names[i]) == 0)
-			return i;
+			return (int)i;
 	fprintf(stderr, "proclensfs: %s: '%s' is not one of", opt, arg);
-	for (int i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		fprintf(stderr, "%s %s", i ? "," : "", names[i]);
 	fputc('\n', stderr);
 	return -EINVAL;
@@ -178,7 +178,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			static const char *const names[] = { [PL_TRANSPORT_AUTO] = "auto",
 							     [PL_TRANSPORT_URING] = "uring",
 							     [PL_TRANSPORT_DEV] = "dev" };
-			int v = parse_choice("--transport", optarg, names, 3);
+			int v = parse_choice("--transport", optarg, names, PL_ARRAY_SIZE(names));
 			if (v < 0)
 				return -EINVAL;
 			o->serve.transport = (enum pl_transport)v;
@@ -204,7 +204,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			static const char *const names[] = { [PL_URING_SCHED_AUTO] = "auto",
 							     [PL_URING_SCHED_IDLE] = "idle",
 							     [PL_URING_SCHED_NORMAL] = "normal" };
-			int v = parse_choice("--uring-sched", optarg, names, 3);
+			int v = parse_choice("--uring-sched", optarg, names, PL_ARRAY_SIZE(names));
 			if (v < 0)
 				return -EINVAL;
 			o->serve.uring_sched = (enum pl_uring_sched)v;
