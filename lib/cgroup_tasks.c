@@ -48,17 +48,6 @@ static int emit_tids(struct task_walk *w, const char *text)
 	return 0;
 }
 
-static bool is_subdir(int dfd, const struct dirent *de)
-{
-	struct stat st;
-
-	if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-		return false;
-	if (de->d_type != DT_UNKNOWN)
-		return de->d_type == DT_DIR;
-	return fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* Takes ownership of dfd (an O_RDONLY directory fd). */
 static int walk_tasks(struct task_walk *w, int dfd_owned, unsigned depth)
 {
@@ -85,7 +74,7 @@ static int walk_tasks(struct task_walk *w, int dfd_owned, unsigned depth)
 	while ((errno = 0, de = readdir(d))) {
 		int child;
 
-		if (!is_subdir(dirfd(d), de))
+		if (!pl_dirent_is_dir(dirfd(d), de))
 			continue;
 		child = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (child < 0) {

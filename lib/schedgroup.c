@@ -68,7 +68,7 @@ static bool has_child_dirs(int dir_fd)
 		return true; /* cannot tell: assume the worst */
 	}
 	while (!found && (de = readdir(d)) != NULL)
-		found = de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+		found = pl_dirent_is_dir(dirfd(d), de);
 	closedir(d);
 	return found;
 }

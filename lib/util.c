@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "proclens/cleanup.h"
@@ -128,6 +130,17 @@ ssize_t pl_read_fd_all(int fd, char **out)
 	buf[len] = '\0';
 	*out = TAKE_PTR(buf);
 	return (ssize_t)len;
+}
+
+bool pl_dirent_is_dir(int dirfd, const struct dirent *de)
+{
+	struct stat st;
+
+	if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		return false;
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
 int pl_open_beneath(int dirfd, const char *rel, int flags)

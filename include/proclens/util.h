@@ -77,3 +77,8 @@ long pl_clk_tck(void);
 int pl_open_beneath(int dirfd, const char *rel, int flags);
 /* Read an open fd to EOF into a malloc'ed NUL-terminated string; returns the length. */
 ssize_t pl_read_fd_all(int fd, char **out);
+
+struct dirent;
+/* A directory entry of dirfd that is a directory itself, "." and ".." excluded; a file
+ * system that leaves d_type unknown is asked with fstatat. */
+bool pl_dirent_is_dir(int dirfd, const struct dirent *de);

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "proclens/cpuset.h"
 #include "proclens/util.h"
@@ -143,6 +148,59 @@ START_TEST(cpuset_masks_and_renumbering)
 }
 END_TEST
 
+/* Directories are found by d_type, "." and ".." are not children, and an entry whose type
+ * the file system left unknown is settled by stat (symlinks to directories are not
+ * directories). */
+START_TEST(dirent_is_dir)
+{
+	char dir[] = "/tmp/proclens-test-dirent-XXXXXX", path[128];
+	struct dirent unknown = {.d_type = DT_UNKNOWN};
+	unsigned dirs = 0, others = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/link", dir);
+	ck_assert_int_eq(symlink("sub", path), 0);
+
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		if (pl_dirent_is_dir(dirfd(d), de)) {
+			ck_assert_str_eq(de->d_name, "sub");
+			dirs++;
+		} else {
+			others++;
+		}
+	}
+	ck_assert_uint_eq(dirs, 1);
+	ck_assert_uint_eq(others, 4); /* ".", "..", file, link */
+	snprintf(unknown.d_name, sizeof(unknown.d_name), "sub");
+	ck_assert(pl_dirent_is_dir(dirfd(d), &unknown));
+	snprintf(unknown.d_name, sizeof(unknown.d_name), "link");
+	ck_assert(!pl_dirent_is_dir(dirfd(d), &unknown));
+	snprintf(unknown.d_name, sizeof(unknown.d_name), "gone");
+	ck_assert(!pl_dirent_is_dir(dirfd(d), &unknown));
+	snprintf(unknown.d_name, sizeof(unknown.d_name), "..");
+	ck_assert(!pl_dirent_is_dir(dirfd(d), &unknown));
+	closedir(d);
+
+	unlinkat(AT_FDCWD, path, 0);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	rmdir(path);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -155,6 +213,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, buf_grows);
 	tcase_add_test(tc, cpuset_roundtrip);
 	tcase_add_test(tc, cpuset_masks_and_renumbering);
+	tcase_add_test(tc, dirent_is_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }
