@@ -18,6 +18,7 @@
 
 #include "launcher.h"
 #include "proclens/cgroup.h"
+#include "proclens/cleanup.h"
 #include "proclens/util.h"
 
 /* Exit status for a failure of proclens itself (as other runtimes: 125). */
@@ -455,6 +456,47 @@ static void spread(struct run_state *st, pid_t child)
 	}
 }
 
+/* A size as the user wrote it: whole GiB, MiB or KiB when it is one, else bytes. */
+static void exact_size(uint64_t bytes, char *buf, size_t size)
+{
+	static const char *const units[] = {"GiB", "MiB", "KiB"};
+
+	for (unsigned i = 0; i < PL_ARRAY_SIZE(units); i++) {
+		unsigned shift = 30 - 10 * i;
+		if (bytes >= (UINT64_C(1) << shift) && bytes % (UINT64_C(1) << shift) == 0) {
+			snprintf(buf, size, "%llu %s", (unsigned long long)(bytes >> shift), units[i]);
+			return;
+		}
+	}
+	snprintf(buf, size, "%llu byte%s", (unsigned long long)bytes, bytes == 1 ? "" : "s");
+}
+
+/* The OOM killer struck in the container: say so (a bare SIGKILL says nothing). Before the
+ * exec it killed our own setup, and the limit leaves no room for any command. */
+static bool report_oom(const struct run_state *st, bool in_setup)
+{
+	char limit[48];
+
+	if (!st->cg_made || !pl_cg_oom_killed(&st->cg))
+		return false;
+	if (st->opts->memory_bytes == PL_UNLIMITED) {
+		fprintf(stderr, "proclens: out of memory: the kernel killed a process of the container\n");
+		return true;
+	}
+	exact_size(st->opts->memory_bytes, limit, sizeof(limit));
+	if (in_setup)
+		fprintf(stderr,
+			"proclens: out of memory before the command started: the kernel killed the "
+			"container's setup at its limit of %s (--memory too small to start anything)\n",
+			limit);
+	else
+		fprintf(stderr,
+			"proclens: out of memory: the kernel killed a process of the container at its "
+			"limit of %s\n",
+			limit);
+	return true;
+}
+
 /* Clone, map, place, release the child; returns 0 once it has exec'd, or the exit status
  * to use when it reported a failure. */
 static int start(struct run_state *st, struct pl_err *e)
@@ -514,15 +556,14 @@ static int start(struct run_state *st, struct pl_err *e)
 	n = receive(st->sync_fd[0], &report, &st->sysinfo_fd);
 	if (n > 0 && report.err == 0)
 		return 0;
-	if (n <= 0) {
-		memset(&report, 0, sizeof(report));
-		report.err = EPIPE;
-		snprintf(report.msg, sizeof(report.msg), "the container's setup ended without a word");
-	}
-	report.msg[sizeof(report.msg) - 1] = '\0';
-	print_err(&report);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (n > 0) {
+		report.msg[sizeof(report.msg) - 1] = '\0';
+		print_err(&report);
+	} else if (!report_oom(st, true)) {
+		fprintf(stderr, "proclens: the container's setup ended without a word\n");
+	}
 	st->child = -1;
 	r = pl_exit_status(status);
 	return r == 0 ? PL_EXIT_SETUP : r;
@@ -544,20 +585,6 @@ static void late_report(const struct run_state *st)
 	}
 	if (fd >= 0)
 		close(fd);
-}
-
-static void report_oom(const struct run_state *st)
-{
-	if (!pl_cg_oom_killed(&st->cg))
-		return;
-	if (st->opts->memory_bytes != PL_UNLIMITED)
-		fprintf(stderr,
-			"proclens: out of memory: the kernel killed a process of the "
-			"container at its limit of %llu MiB\n",
-			(unsigned long long)(st->opts->memory_bytes >> 20));
-	else
-		fprintf(stderr, "proclens: out of memory: the kernel killed a process of the "
-				"container\n");
 }
 
 int pl_run(struct pl_run_opts *o)
@@ -585,7 +612,7 @@ int pl_run(struct pl_run_opts *o)
 		st.child = -1;
 		exit_code = pl_exit_status(status);
 		late_report(&st);
-		report_oom(&st);
+		report_oom(&st, false);
 	}
 	run_state_cleanup(&st);
 	return exit_code;

@@ -19,6 +19,14 @@ for where in host busybox; do
 	lt_assert_clean proclens-test-oom-$where
 done
 
+# A limit too small for the container's own setup: the OOM killer strikes before the
+# command runs, and proclens says that, not a bare "ended without a word".
+lt_run proclens-test-oom-setup --memory 4K -- true
+t_eq "--memory 4K: the killed setup exits 137 (SIGKILL)" "$LT_RC" 137
+t_match "--memory 4K: proclens says the setup ran out of memory" "$LT_ERR" \
+	'^proclens: out of memory before the command started: the kernel killed the container.s setup at its limit of 4 KiB'
+lt_assert_clean proclens-test-oom-setup
+
 # Within the limit the same command succeeds.
 lt_run proclens-test-nooom --memory 256M -- dd if=/dev/zero of=/dev/null bs=64M count=1
 t_eq "under the memory limit dd succeeds" "$LT_RC" 0
