@@ -208,8 +208,13 @@ static void fill_static_stat(const struct pl_fs *fs, uint32_t idx, struct stat *
 	memset(st, 0, sizeof(*st));
 	st->st_ino = idx + 1;
 	if (nd->view) {
-		/* Size 0, like /proc: the content differs per reader and per read. */
+		/* The content differs per reader and per read, so no size is true. /proc says 0;
+		 * we say one page, as sysfs does: the kernel ends a splice(2) or sendfile(2) of
+		 * a FUSE file at its size before asking us, so at 0 busybox cat would print
+		 * nothing, where a page makes it ask, be refused (do_read) and fall back to
+		 * read(2). wc reads files of a page-multiple size to their end. */
 		st->st_mode = S_IFREG | (nd->view->mode & 0444);
+		st->st_size = PL_FS_VIEW_SIZE;
 		st->st_nlink = 1;
 	} else {
 		st->st_mode = S_IFDIR | 0555;

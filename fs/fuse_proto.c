@@ -245,6 +245,16 @@ static void do_read(struct pl_fuse_conn *c, const struct fuse_in_header *in, con
 		rep->error = EINVAL;
 		return;
 	}
+	/* Only a read(2) of the open file is served. The kernel sends the reads of its direct
+	 * I/O path with the reader's lock owner; a READ without one fills the page cache (for
+	 * splice(2), sendfile(2), copy_file_range(2), mmap(2)), which belongs to the inode,
+	 * not to this open: shared by every container's readers, another container's splice
+	 * could get the page we filled for this one. EINVAL makes sendfile and splice fail,
+	 * and their users (busybox cat, cp, Python's shutil) fall back to read(2). */
+	if (!(ri->read_flags & FUSE_READ_LOCKOWNER)) {
+		rep->error = EINVAL;
+		return;
+	}
 	size = ri->size < PL_FUSE_MAX_PAYLOAD ? ri->size : PL_FUSE_MAX_PAYLOAD;
 	r = pl_fs_read(c->fs, file_of(ri->fh), ri->offset, size, (pid_t)in->pid, &rep->slice);
 	if (r < 0) {

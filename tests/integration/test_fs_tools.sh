@@ -58,4 +58,30 @@ t_match "loadavg shows running/total tasks and a last pid" "$(echo "$out" | sed 
 out=$(t_in_container "$mnt" "$idle" 'sleep 6; cat /proc/loadavg')
 t_match "an idle container's load stays at 0" "$out" '^0\.00 0\.00 0\.00 '
 
+
+# sendfile(2) and splice(2): the kernel serves them for a FUSE file from the inode's page
+# cache, up to the file's size. busybox cat (Alpine's cat) sendfiles: with a size of 0 it
+# printed nothing. The files say one page and refuse page-cache reads, so busybox cat, cp
+# (copy_file_range) and the like fall back to read(2); wc still counts the real bytes.
+out=$(t_in_container "$mnt" "$busy" 'busybox cat /proc/meminfo | awk "/^MemTotal:/ {print \$2}"
+	busybox cat /proc/cpuinfo | grep -c ^processor; busybox cat /sys/devices/system/cpu/online
+	f=$(mktemp /tmp/proclens-test-cp.XXXXXX); cp /proc/meminfo "$f" && awk "/^MemTotal:/ {print \$2}" "$f"; rm -f "$f"
+	stat -c %s /proc/meminfo; [ "$(wc -c </proc/meminfo)" = "$(cat /proc/meminfo | wc -c)" ] && echo wc-counts-bytes')
+t_eq "busybox cat (sendfile), cp (copy_file_range), stat and wc on the views" "$(echo $out)" \
+	"262144 1 0 262144 4096 wc-counts-bytes"
+
+# Two containers' readers interleaved (A opens, B opens, A splices, B splices): the page a
+# splice fills belongs to the inode both read, so B must never get it. Either the splice is
+# refused (6.5+ kernels, whose FUSE splice goes through the page cache) or it returns the
+# reader's own numbers (older kernels read through read_iter); read(2) always does.
+procs() { local d s=""; for d in $1; do s="$s $d/cgroup.procs"; done; echo $s; }
+# shellcheck disable=SC2046
+out=$("$BUILD/tests/helpers/splicerace" "$mnt/proc/meminfo" $(procs "$busy") -- $(procs "$idle"))
+t_match "interleaved readers: A's splice is refused or A's own" "$out" \
+	'^A splice: (error EINVAL|MemTotal: +262144 kB)$'
+t_match "interleaved readers: B's splice is refused or B's own, never A's page" "$out" \
+	'^B splice: (error EINVAL|MemTotal: +131072 kB)$'
+t_match "interleaved readers: read(2) gives A its own" "$out" '^A read: MemTotal: +262144 kB$'
+t_match "interleaved readers: read(2) gives B its own" "$out" '^B read: MemTotal: +131072 kB$'
+
 t_done

@@ -62,6 +62,8 @@ lt_run proclens-test-bbtools --rootfs "$ROOTFS" "${LIMITS[@]}" -- sh -c '
 	top -bn1 >/tmp/top.out
 	echo "top-mem $(awk "/^Mem:/ {gsub(/K/, \"\"); print \$2 + \$4}" /tmp/top.out)"
 	echo "top-load $(awk "/^Load average:/ {print \$3}" /tmp/top.out)"
+	echo "cat-meminfo $(cat /proc/meminfo | awk "/^MemTotal:/ {print \$2}")"
+	echo "cat-cpuinfo $(cat /proc/cpuinfo | grep -c ^processor)"
 '
 t_eq "busybox: exit status" "$LT_RC" 0
 t_eq "busybox nproc" "$(field nproc)" 1
@@ -71,6 +73,8 @@ t_match "busybox uptime counts from the container's start" "$(field uptime)" 'up
 t_match "busybox uptime shows the container's idle load" "$(field uptime)" 'load average: 0\.0[0-9], 0\.0[0-9], 0\.0[0-9]$'
 t_eq "busybox top: used + free is 256 MiB (KiB)" "$(field top-mem)" 262144
 t_match "busybox top: the container's load" "$(field top-load)" '^0\.0[0-9]$'
+t_eq "busybox cat /proc/meminfo (a sendfile, then read)" "$(field cat-meminfo)" 262144
+t_eq "busybox cat /proc/cpuinfo" "$(field cat-cpuinfo)" 1
 lt_assert_clean proclens-test-bbtools
 
 # --- the load average: a CPU-bound loop raises its container's 1-minute figure toward 1,

@@ -160,6 +160,8 @@ START_TEST(lookup_getattr_and_bad_names)
 	done(FUSE_GETATTR, &rep, true);
 	ck_assert_uint_eq(a.attr.mode, S_IFREG | 0444);
 	ck_assert_uint_eq(a.attr.ino, meminfo);
+	/* One page, as sysfs: a size of 0 would end a splice before it asks us. */
+	ck_assert_uint_eq(a.attr.size, 4096);
 	ck_assert_uint_gt(a.attr_valid, 0);
 	request(FUSE_LOOKUP, proc, "nosuch", 7, &rep);
 	ck_assert_int_eq(rep.error, ENOENT);
@@ -191,8 +193,16 @@ static char *read_all(uint64_t ino, uint32_t chunk, size_t *len)
 	done(FUSE_OPEN, &rep, true);
 	ck_assert(oo.open_flags & FOPEN_DIRECT_IO);
 	ck_assert(oo.open_flags & FOPEN_NOFLUSH);
+	/* A READ for the page cache (no lock owner: splice, sendfile, mmap) is refused. */
+	request(FUSE_READ, ino, &(struct fuse_read_in){ .fh = oo.fh, .size = chunk }, sizeof(struct fuse_read_in),
+		&rep);
+	ck_assert_int_eq(rep.error, EINVAL);
+	done(FUSE_READ, &rep, true);
 	for (;;) {
-		struct fuse_read_in ri = { .fh = oo.fh, .offset = off, .size = chunk };
+		/* read(2) on a direct-I/O file: the kernel names the reader's lock owner. */
+		struct fuse_read_in ri = {
+			.fh = oo.fh, .offset = off, .size = chunk, .read_flags = FUSE_READ_LOCKOWNER
+		};
 		size_t n;
 
 		request(FUSE_READ, ino, &ri, sizeof(ri), &rep);
