@@ -268,11 +268,11 @@ static int daemonize(const char *pidfile)
 	char status = 1;
 	pid_t pid;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		int r = -errno;
+		pl_log_err("cannot detach: %s", strerror(-r));
+		return r;
+	}
 	if (pid > 0) {
 		close(pipefd[1]);
 		if (read(pipefd[0], &status, 1) != 1)
@@ -284,9 +284,15 @@ static int daemonize(const char *pidfile)
 	if (chdir("/") < 0) {
 		/* / always exists; nothing sensible to do */
 	}
-	if (pidfile && write_pidfile(pidfile) < 0) {
-		fprintf(stderr, "proclensfs: cannot write pid file %s: %s\n", pidfile, strerror(errno));
-		_exit(EXIT_FAILURE);
+	if (pidfile) {
+		int r = write_pidfile(pidfile);
+		if (r < 0) {
+			/* Back to main, which unmounts: exiting here would leave the mount with
+			 * nobody serving it (ENOTCONN). The parent exits with failure on EOF. */
+			fprintf(stderr, "proclensfs: cannot write pid file %s: %s\n", pidfile, strerror(-r));
+			close(pipefd[1]);
+			return r;
+		}
 	}
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull >= 0) {
@@ -414,13 +420,11 @@ int main(int argc, char **argv)
 	mounted = true;
 	if (!o.foreground) {
 		r = daemonize(o.pidfile);
-		if (r < 0) {
-			pl_log_err("cannot detach: %s", strerror(-r));
-			goto out;
-		}
+		if (r < 0)
+			goto out; /* said why */
 		pl_log_setup("proclensfs", PL_LOG_SYSLOG, o.debug);
-	} else if (o.pidfile && write_pidfile(o.pidfile) < 0) {
-		pl_log_err("cannot write pid file %s: %s", o.pidfile, strerror(errno));
+	} else if (o.pidfile && (r = write_pidfile(o.pidfile)) < 0) {
+		pl_log_err("cannot write pid file %s: %s", o.pidfile, strerror(-r));
 		goto out;
 	}
 	r = pl_fs_start(fs);

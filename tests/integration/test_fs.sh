@@ -266,4 +266,19 @@ t_check "SIGTERM stops the daemon" sh -c "! kill -0 $pid 2>/dev/null"
 t_check "SIGTERM unmounts" sh -c "! mountpoint -q '$mnt'"
 t_check "SIGTERM removes the pid file" test ! -e "$mnt.pid"
 
+
+# ---- a pid file that cannot be written: an error, and no mount left behind ----
+for mode in detached foreground; do
+	args=()
+	[ "$mode" = foreground ] && args=(-f)
+	mkdir -p "$tmp/nopid"
+	err=$(timeout 10 "$PROCLENSFS" "${args[@]}" --pidfile "$tmp/no/such/dir.pid" "$tmp/nopid" 2>&1)
+	rc=$?
+	t_eq "$mode: an unwritable pid file exits 1" "$rc" 1
+	t_match "$mode: and says why" "$err" 'cannot write pid file .*/no/such/dir.pid: No such file or directory'
+	t_check "$mode: and leaves no mount (no 'Transport endpoint is not connected')" \
+		sh -c "! grep -q ' $tmp/nopid ' /proc/self/mounts && ls '$tmp/nopid' >/dev/null"
+	! grep -q " $tmp/nopid " /proc/self/mounts || umount -l "$tmp/nopid"
+done
+
 t_done
