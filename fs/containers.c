@@ -462,9 +462,13 @@ int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct p
 	struct pl_rendered *rd;
 	int r;
 
+	pthread_mutex_lock(&c->lock);
+	/* Marked under the lock, which the sampler takes to sample: the first sample of a
+	 * container comes after its first render, never between this mark and the render (a
+	 * serving thread preempted there, as a SCHED_IDLE one can be for milliseconds, let the
+	 * sampler count the reader itself, and an idle container's first read said 0.08). */
 	if (v == fs->loadavg_view)
 		atomic_store_explicit(&c->loadavg_read_ns, now, memory_order_relaxed);
-	pthread_mutex_lock(&c->lock);
 	if (slot->r && now - slot->at_ns < cache_ns(fs)) {
 		atomic_fetch_add_explicit(&slot->r->refs, 1, memory_order_relaxed);
 		*out = slot->r;
