@@ -192,23 +192,29 @@ static int mount_in(const struct root *rt, const char *rel, const char *source, 
 
 /* Make an existing mount read-only, keeping its other flags: in a user namespace the
  * kernel refuses a remount that would clear a locked nosuid/nodev/noexec. */
-static int make_readonly(const char *path, bool recursive)
+/* Add MOUNT_ATTR_RDONLY and/or MOUNT_ATTR_NODEV to the mount at path (and below it). */
+static int restrict_mount(const char *path, bool recursive, uint64_t attrs)
 {
-	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+	struct mount_attr attr = {.attr_set = attrs};
 	struct statvfs sv;
-	unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+	unsigned long flags = MS_BIND | MS_REMOUNT;
 
 	if (mount_setattr(AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr, sizeof(attr)) == 0)
 		return 0;
 	if (errno != ENOSYS)
 		return -errno;
+	/* Before Linux 5.12: this mount only, keeping the flags it has. */
 	if (statvfs(path, &sv) < 0)
 		return -errno;
-	flags |= sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
+	flags |= sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
+	if (attrs & MOUNT_ATTR_RDONLY)
+		flags |= MS_RDONLY;
+	if (attrs & MOUNT_ATTR_NODEV)
+		flags |= MS_NODEV;
 	return mount(NULL, path, NULL, flags, NULL) < 0 ? -errno : 0;
 }
 
-static int readonly_in(const struct root *rt, const char *rel, bool recursive)
+static int restrict_in(const struct root *rt, const char *rel, bool recursive, uint64_t attrs)
 {
 	_cleanup_close_ int fd = resolve(rt, rel, 0);
 	char path[64];
@@ -216,7 +222,7 @@ static int readonly_in(const struct root *rt, const char *rel, bool recursive)
 	if (fd < 0)
 		return fd;
 	fd_path(fd, path, sizeof(path));
-	return make_readonly(path, recursive);
+	return restrict_mount(path, recursive, attrs);
 }
 
 /* --rootfs DIR becomes a mount of its own (pivot_root needs one), or the upper of an
@@ -281,25 +287,61 @@ static int mount_in_dev(int dev, const char *name, const char *source, const cha
 	return 0;
 }
 
+/* Bind a device node (source: a path, or /proc/self/fd/N) at rel, and let it open: a bind
+ * copies the flags of the mount it comes from, and the host's /dev and devpts are nodev once
+ * the host's root is the container's (see pl_rootfs_setup). */
+static int bind_node(const struct root *rt, const char *rel, const char *src, struct pl_err *e)
+{
+	struct mount_attr attr = {.attr_clr = MOUNT_ATTR_NODEV};
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	int r = mount_in(rt, rel, src, NULL, MS_BIND, NULL, true, e);
+
+	if (r < 0)
+		return r;
+	fd = resolve(rt, rel, 0);
+	if (fd < 0)
+		return pl_errf(e, fd, "cannot open /%s", rel);
+	fd_path(fd, path, sizeof(path));
+	if (mount_setattr(AT_FDCWD, path, 0, &attr, sizeof(attr)) < 0 && errno != ENOSYS)
+		return pl_errf(e, -errno, "cannot let /%s open", rel);
+	return 0;
+}
+
 static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err *e)
 {
 	_cleanup_close_ int dev = -1;
+	int host_node[PL_ARRAY_SIZE(dev_nodes)];
 	char rel[64];
 	int r;
 
+	/* A user namespace may not mknod: the host's nodes are borrowed, opened before the new
+	 * /dev covers them (with the host's root as ours, /dev/null would name our own). */
+	for (size_t i = 0; i < PL_ARRAY_SIZE(dev_nodes); i++) {
+		char src[32];
+
+		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i].name);
+		host_node[i] = rt->userns ? open(src, O_PATH | O_CLOEXEC) : -1;
+		if (rt->userns && host_node[i] < 0) {
+			r = -errno;
+			while (i-- > 0)
+				close(host_node[i]);
+			return pl_errf(e, r, "cannot open the host's %s", src);
+		}
+	}
 	r = mount_in(rt, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=65536k", false,
 		     e);
-	if (r < 0)
-		return r;
 	{
 		_cleanup_close_ int p = resolve(rt, "dev", O_DIRECTORY);
 		char path[64];
-		if (p < 0)
-			return pl_errf(e, p, "cannot open /dev");
-		fd_path(p, path, sizeof(path));
-		dev = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dev < 0)
-			return pl_errf(e, -errno, "cannot open /dev");
+		if (r >= 0 && p < 0)
+			r = pl_errf(e, p, "cannot open /dev");
+		if (r >= 0) {
+			fd_path(p, path, sizeof(path));
+			dev = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dev < 0)
+				r = pl_errf(e, -errno, "cannot open /dev");
+		}
 	}
 	/* The modes as given, not as the umask would trim them. */
 	mode_t saved_umask = umask(0);
@@ -310,13 +352,15 @@ static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err
 			if (mknodat(dev, n->name, S_IFCHR | n->mode, makedev(n->major, n->minor)) < 0)
 				r = pl_errf(e, -errno, "cannot create /dev/%s", n->name);
 		} else {
-			/* A user namespace may not mknod: borrow the host's nodes. */
 			char src[32];
-			snprintf(src, sizeof(src), "/dev/%s", n->name);
-			r = mount_in(rt, rel, src, NULL, MS_BIND, NULL, true, e);
+			snprintf(src, sizeof(src), "/proc/self/fd/%d", host_node[i]);
+			r = bind_node(rt, rel, src, e);
 		}
 	}
 	umask(saved_umask);
+	for (size_t i = 0; i < PL_ARRAY_SIZE(dev_nodes); i++)
+		if (host_node[i] >= 0)
+			close(host_node[i]);
 	if (r < 0)
 		return r;
 	r = mount_in_dev(dev, "pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620",
@@ -335,7 +379,7 @@ static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err
 	if (r < 0)
 		return r;
 	if (tty_slave)
-		return mount_in(rt, "dev/console", tty_slave, NULL, MS_BIND, NULL, true, e);
+		return bind_node(rt, "dev/console", tty_slave, e);
 	return 0;
 }
 
@@ -355,7 +399,7 @@ static int setup_proc_sys(const struct root *rt, const struct pl_run_opts *o, st
 		r = mount_in(rt, "sys", "/sys", NULL, MS_BIND | MS_REC, NULL, false, e);
 		if (r < 0)
 			return r;
-		r = readonly_in(rt, "sys", true);
+		r = restrict_in(rt, "sys", true, MOUNT_ATTR_RDONLY);
 		if (r < 0)
 			return pl_errf(e, r, "cannot make /sys read-only");
 	}
@@ -425,7 +469,7 @@ static int mask_paths(const struct root *rt, struct pl_err *e)
 		fd_path(fd, self, sizeof(self));
 		if (mount(self, self, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return pl_errf(e, -errno, "cannot bind /%s on itself", readonly_paths[i]);
-		r = readonly_in(rt, readonly_paths[i], true);
+		r = restrict_in(rt, readonly_paths[i], true, MOUNT_ATTR_RDONLY);
 		if (r < 0)
 			return pl_errf(e, r, "cannot make /%s read-only", readonly_paths[i]);
 	}
@@ -455,11 +499,11 @@ static int bind_volumes(const struct root *rt, const struct pl_run_opts *o, stru
 		int r = mount_in(rt, v->dst + 1, v->src, NULL, MS_BIND | MS_REC, NULL, false, e);
 		if (r < 0)
 			return r;
-		if (v->read_only) {
-			r = readonly_in(rt, v->dst + 1, true);
-			if (r < 0)
-				return pl_errf(e, r, "--volume: cannot make %s read-only", v->dst);
-		}
+		/* No device nodes through a volume either (see pl_rootfs_setup). */
+		r = restrict_in(rt, v->dst + 1, true, MOUNT_ATTR_NODEV | (v->read_only ? MOUNT_ATTR_RDONLY : 0));
+		if (r < 0)
+			return pl_errf(e, r, "--volume: cannot make %s %s", v->dst,
+				       v->read_only ? "read-only and nodev" : "nodev");
 	}
 	return 0;
 }
@@ -503,12 +547,14 @@ int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e)
 	r = prepare_volume_targets(&rt, o, e);
 	if (r < 0)
 		return r;
-	if (o->read_only) {
-		/* Before /proc, /dev and the volumes land: those keep their own modes. */
-		r = make_readonly(rt.dir, true);
-		if (r < 0)
-			return pl_errf(e, r, "cannot make %s read-only", rt.dir);
-	}
+	/* Before /proc, /dev and the volumes land: those keep their own modes. No device node
+	 * of the root filesystem opens (nodev): there is no device cgroup, so a node that an
+	 * image or the host's root holds (a disk's, say) would reach the device itself. The
+	 * container's /dev, mounted next, has only its own nodes, and it cannot make more
+	 * (no CAP_MKNOD unless added). */
+	r = restrict_mount(rt.dir, true, MOUNT_ATTR_NODEV | (o->read_only ? MOUNT_ATTR_RDONLY : 0));
+	if (r < 0)
+		return pl_errf(e, r, "cannot make %s %s", rt.dir, o->read_only ? "read-only and nodev" : "nodev");
 	r = setup_proc_sys(&rt, o, e);
 	if (r >= 0)
 		r = setup_dev(&rt, p->tty_slave, e);

@@ -338,6 +338,10 @@ static int prepare(struct run_state *st, struct pl_err *e)
 		if (r < 0)
 			return r;
 		st->tty_open = true;
+		/* The container's root is userns_host_id on the host: the terminal is its own,
+		 * so that opening /dev/console (or the pts) by name works in there too. */
+		if (o->userns && fchown(st->tty.slave_fd, o->userns_host_id, o->userns_host_id) < 0)
+			return pl_errf(e, -errno, "cannot give %s to the user namespace's root", st->tty.slave_path);
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, st->sync_fd) < 0)
 		return pl_errf(e, -errno, "socketpair");

@@ -60,14 +60,14 @@ lt_run proclens-test-top-t -t --memory 128M -- top -bn1 </dev/null
 t_match "-t: top runs and sees the view" "$LT_OUT" 'MiB Mem : +128\.0 total'
 lt_assert_clean proclens-test-top-t
 
-# Capabilities: the default set (0xa80425fb), adds, drops; no_new_privs.
+# Capabilities: the default set (0xa00425fb: the OCI one without MKNOD), adds, drops; no_new_privs.
 lt_run proclens-test-caps -- sh -c 'grep -E "^(CapEff|CapBnd|CapInh|CapAmb|NoNewPrivs)" /proc/self/status'
-t_match "default capabilities (effective)" "$LT_OUT" 'CapEff:	00000000a80425fb'
-t_match "default capabilities (bounding)" "$LT_OUT" 'CapBnd:	00000000a80425fb'
+t_match "default capabilities (effective)" "$LT_OUT" 'CapEff:	00000000a00425fb'
+t_match "default capabilities (bounding)" "$LT_OUT" 'CapBnd:	00000000a00425fb'
 t_match "no ambient capabilities" "$LT_OUT" 'CapAmb:	0000000000000000'
 t_match "no_new_privs" "$LT_OUT" 'NoNewPrivs:	1'
 lt_run proclens-test-capadd --cap-add NET_ADMIN --cap-drop chown,kill -- grep CapEff /proc/self/status
-t_match "--cap-add NET_ADMIN --cap-drop chown,kill" "$LT_OUT" 'CapEff:	00000000a80435da'
+t_match "--cap-add NET_ADMIN --cap-drop chown,kill" "$LT_OUT" 'CapEff:	00000000a00435da'
 lt_run proclens-test-capall --cap-drop ALL -- grep CapEff /proc/self/status
 t_match "--cap-drop ALL" "$LT_OUT" 'CapEff:	0000000000000000'
 lt_run proclens-test-capbad --cap-add CAP_FLY -- true
@@ -96,6 +96,27 @@ t_match "--userns: mapped to 100000 outside" "$LT_OUT" '0 +100000 +65536'
 lt_run proclens-test-userns2 --userns=200000 --memory 64M -- sh -c 'free -m | awk "/^Mem:/ {print \$2}"; sleep 30 & ps -o user= -p $! ; cat /proc/self/uid_map'
 t_match "--userns=ID: the views work" "$LT_OUT" '^64$'
 t_match "--userns=ID: the map" "$LT_OUT" '0 +200000 +65536'
+# --userns /dev: the host's nodes, borrowed (a user namespace may not mknod), really are
+# those devices, with the host's root as the container's too; and with -t, /dev/console
+# opens by name (the terminal belongs to the namespace's root).
+devcheck='printf "%s " $(head -c 4 /dev/zero | wc -c); echo x >/dev/null && printf "%s " $(wc -c </dev/null)
+	test -c /dev/null && test -c /dev/urandom && echo char-devices'
+userns_rootfs=$(lt_busybox_rootfs) && chmod 755 "${userns_rootfs%/rootfs}" # reachable by host uid 100000
+for rootfs_args in "" "--rootfs $userns_rootfs"; do
+	where=${rootfs_args:+busybox rootfs}
+	# shellcheck disable=SC2086
+	lt_run proclens-test-userns-dev --userns $rootfs_args -- sh -c "$devcheck"
+	t_eq "--userns ${where:-host root}: /dev/zero gives bytes, /dev/null swallows them" "$(echo $LT_OUT)" "4 0 char-devices"
+	lt_assert_clean proclens-test-userns-dev
+	# shellcheck disable=SC2086
+	lt_run proclens-test-userns-tty --userns -t $rootfs_args -- sh -c 'echo console-opens >/dev/console' </dev/null
+	t_match "--userns -t ${where:-host root}: /dev/console opens by name" "$LT_OUT" 'console-opens'
+	lt_assert_clean proclens-test-userns-tty
+done
+lt_run proclens-test-tty-console -t -- sh -c 'echo console-opens >/dev/console' </dev/null
+t_match "-t, host root: /dev/console opens by name (its bind is not nodev)" "$LT_OUT" 'console-opens'
+lt_assert_clean proclens-test-tty-console
+
 "$PROCLENS" run --name proclens-test-userns3 --userns -- sleep 4446 &
 bg_pid=$!
 sleep 0.5

@@ -80,4 +80,29 @@ t_eq "--volume with a missing source fails" "$LT_RC" 125
 t_match "--volume error message" "$LT_ERR" '^proclens: --volume /nonexistent: No such file or directory$'
 lt_assert_clean proclens-test-vol2
 
+
+# Device nodes: no device cgroup confines the container, so no node reaches a device unless
+# it is one of the container's own /dev: the root filesystem (an image's, or the host's root)
+# and volumes are nodev, and making a node needs CAP_MKNOD, which is not in the default set.
+devtmp=$(t_mktemp_dir)
+mkdir "$devtmp/vol"
+mknod "$rootfs/proclens-test-zero" c 1 5 && mknod "$devtmp/zero" c 1 5 && mknod "$devtmp/vol/zero" c 1 5 ||
+	t_fail "cannot make test device nodes"
+t_defer "rm -f '$rootfs/proclens-test-zero'"
+probe='for f in "$@"; do if head -c 4 "$f" >/dev/null 2>&1; then echo "$f opens"; else echo "$f refused"; fi; done
+	mknod /dev/made c 1 5 2>/dev/null && head -c 4 /dev/made >/dev/null 2>&1 && echo "mknod works" || echo "mknod refused"'
+lt_run proclens-test-nodev --rootfs "$rootfs" --volume "$devtmp/vol:/vol" --volume "$devtmp/vol:/rovol:ro" -- \
+	sh -c "$probe" sh /dev/zero /proclens-test-zero /vol/zero /rovol/zero
+t_eq "busybox rootfs: /dev/zero opens; nodes of the rootfs and of volumes do not; no mknod" "$(echo $LT_OUT)" \
+	"/dev/zero opens /proclens-test-zero refused /vol/zero refused /rovol/zero refused mknod refused"
+lt_assert_clean proclens-test-nodev
+lt_run proclens-test-nodev-host -- sh -c "$probe" sh /dev/null "$devtmp/zero"
+t_eq "host root: a node on the host's filesystems does not open" "$(echo $LT_OUT)" \
+	"/dev/null opens $devtmp/zero refused mknod refused"
+lt_assert_clean proclens-test-nodev-host
+lt_run proclens-test-mknod --rootfs "$rootfs" --cap-add MKNOD -- sh -c "$probe" sh /proclens-test-zero
+t_eq "--cap-add MKNOD: nodes made in the container's /dev open (the rootfs stays nodev)" "$(echo $LT_OUT)" \
+	"/proclens-test-zero refused mknod works"
+lt_assert_clean proclens-test-mknod
+
 t_done
