@@ -182,7 +182,38 @@ bool pl_valid_name(const char *name)
 	return true;
 }
 
-/* SRC:DST[:ro|:rw]; both absolute. */
+/* An absolute path with ".", ".." and repeated slashes taken out, in place ("/" stays). */
+static void normalize_abs(char *path)
+{
+	char *out = path, *in = path;
+
+	while (*in) {
+		size_t len;
+
+		while (*in == '/')
+			in++;
+		len = strcspn(in, "/");
+		if (len == 0)
+			break;
+		if (len == 1 && in[0] == '.') {
+			/* nothing */
+		} else if (len == 2 && in[0] == '.' && in[1] == '.') {
+			while (out > path && *--out != '/')
+				;
+		} else {
+			*out++ = '/';
+			memmove(out, in, len);
+			out += len;
+		}
+		in += len;
+	}
+	if (out == path)
+		*out++ = '/';
+	*out = '\0';
+}
+
+/* SRC:DST[:ro|:rw]; both absolute. -EBUSY: DST is the container's root or its /proc, which
+ * are the container's own (a volume there would hide the views and the masks). */
 int pl_parse_volume(const char *s, struct pl_volume *v)
 {
 	_cleanup_free_ char *copy = strdup(s);
@@ -202,6 +233,9 @@ int pl_parse_volume(const char *s, struct pl_volume *v)
 		return -EINVAL;
 	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
 		return -EINVAL;
+	normalize_abs(dst);
+	if (strcmp(dst, "/") == 0 || strcmp(dst, "/proc") == 0)
+		return -EBUSY;
 	v->read_only = mode && strcmp(mode, "ro") == 0;
 	v->src = strdup(src);
 	v->dst = strdup(dst);
@@ -320,6 +354,11 @@ static int parse_one(struct pl_run_opts *o, int c, const char *arg, struct pl_er
 		r = pl_parse_volume(arg, &v);
 		if (r == -ENOMEM)
 			return pl_errf(e, r, "--volume");
+		if (r == -EBUSY)
+			return pl_usagef(e,
+					 "--volume '%s': the container's / and /proc are its own (--rootfs "
+					 "gives the root; bind single files below /proc)",
+					 arg);
 		if (r < 0)
 			return pl_usagef(e, "--volume '%s': expected /SRC:/DST[:ro]", arg);
 		r = push_ptr(&o->volumes, &o->n_volumes, sizeof(v), &v);

@@ -124,6 +124,9 @@ START_TEST(bad_values_are_refused)
 	    {"--name", "../etc", "--name '../etc'"},
 	    {"--volume", "relative:/x", "--volume 'relative:/x': expected"},
 	    {"--volume", "/a:/b:rx", "--volume '/a:/b:rx'"},
+	    {"--volume", "/a:/", "the container's / and /proc are its own"},
+	    {"--volume", "/a:/x/..", "the container's / and /proc are its own"},
+	    {"--volume", "/a://proc/./", "the container's / and /proc are its own"},
 	    {"--workdir", "rel", "--workdir 'rel': must be an absolute path"},
 	    {"--net", "bridge", "--net 'bridge': expected host or private"},
 	    {"--cap-add", "CAP_FLY", "--cap-add 'CAP_FLY': unknown capability"},
@@ -137,6 +140,24 @@ START_TEST(bad_values_are_refused)
 		ck_assert_int_eq(parse(argv, ARGC(argv), &o, &e), -EINVAL);
 		ck_assert_msg(strstr(e.msg, cases[i].msg), "%s %s: '%s'", cases[i].opt, cases[i].val, e.msg);
 		pl_run_opts_free(&o);
+	}
+}
+END_TEST
+
+/* DST is kept normalized: what the container sees, and what the checks compare. */
+START_TEST(volume_destination_normalized)
+{
+	static const char *const cases[][2] = {
+	    {"/a:/b", "/b"},       {"/a://b//c/", "/b/c"}, {"/a:/b/./c", "/b/c"},
+	    {"/a:/b/../c", "/c"}, {"/a:/../etc", "/etc"}, {"/a:/proc/meminfo", "/proc/meminfo"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pl_volume v;
+
+		ck_assert_int_eq(pl_parse_volume(cases[i][0], &v), 0);
+		ck_assert_str_eq(v.dst, cases[i][1]);
+		free(v.src);
+		free(v.dst);
 	}
 }
 END_TEST
@@ -463,6 +484,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, command_options_are_not_ours);
 	tcase_add_test(tc, filesystem_and_identity);
 	tcase_add_test(tc, bad_values_are_refused);
+	tcase_add_test(tc, volume_destination_normalized);
 	tcase_add_test(tc, bad_combinations_are_refused);
 	tcase_add_test(tc, env_key_alone_copies);
 	tcase_add_test(tc, cpus_in_integers);
