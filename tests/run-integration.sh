@@ -10,6 +10,8 @@ fi
 . scripts/uring-param.sh
 trap uring_param_restore EXIT
 pass=0 fail=0
+# Temporary directories of tests that were there before this run are not ours to count.
+tmp_before=$(ls -d /tmp/proclens-test* 2>/dev/null)
 run_test() {
 	local t=$1 out rc p f
 	echo "== $t${T_TRANSPORT:+ (transport $T_TRANSPORT)}"
@@ -43,12 +45,13 @@ else
 fi
 # Whatever a test made must be gone once it ends, even when it failed.
 left=$( { find /sys/fs/cgroup -type d -name 'proclens-test*' 2>/dev/null
-	awk '$3 ~ /^fuse\.proclens/ && $2 ~ /proclens-test/ {print $2}' /proc/self/mounts; } | head -n 5)
+	awk '$3 ~ /^fuse\.proclens/ && $2 ~ /proclens-test/ {print $2}' /proc/self/mounts
+	ls -d /tmp/proclens-test* 2>/dev/null | grep -vxF -e "${tmp_before:-/nonexistent-none}"; } | head -n 5)
 if [ -n "$left" ]; then
 	echo "FAIL leftovers: tests left behind: $left"
 	fail=$((fail + 1))
 else
-	echo "PASS leftovers: no test cgroup or mount remains"
+	echo "PASS leftovers: no test cgroup, mount or temporary directory remains"
 	pass=$((pass + 1))
 fi
 echo "(cgroup $(if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo v2; else echo v1; fi))"

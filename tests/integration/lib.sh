@@ -37,6 +37,20 @@ t_run_deferred() {
 trap t_run_deferred EXIT
 trap 'exit 130' INT TERM
 
+# Temporary directories are listed in a file, not deferred one by one: t_mktemp_dir runs
+# in a command substitution ($(t_mktemp_dir)), a subshell whose t_defer the test never saw
+# (every test left its directories in /tmp). Registered first, so removed last, after the
+# mounts and daemons inside them are gone; never across a file system left mounted.
+T_TMP_LIST=$(mktemp /tmp/proclens-test-tmpdirs.XXXXXX)
+t_rm_tmpdirs() {
+	local d
+	while IFS= read -r d; do
+		[ -n "$d" ] && rm -rf --one-file-system "$d"
+	done <"$T_TMP_LIST"
+	rm -f "$T_TMP_LIST"
+}
+t_defer t_rm_tmpdirs
+
 t_pass() { T_PASS=$((T_PASS + 1)); printf 'PASS %s: %s\n' "$T_NAME" "$1"; }
 t_fail() { T_FAIL=$((T_FAIL + 1)); printf 'FAIL %s: %s\n' "$T_NAME" "$1"; }
 
@@ -87,7 +101,7 @@ t_cgroup_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
 t_mktemp_dir() {
 	local d
 	d=$(mktemp -d /tmp/proclens-test.XXXXXX)
-	t_defer "rm -rf '$d'"
+	echo "$d" >>"$T_TMP_LIST"
 	echo "$d"
 }
 
