@@ -214,7 +214,7 @@ static void fill_static_stat(const struct pl_fs *fs, uint32_t idx, struct stat *
 		 * nothing, where a page makes it ask, be refused (do_read) and fall back to
 		 * read(2). wc reads files of a page-multiple size to their end. */
 		st->st_mode = S_IFREG | (nd->view->mode & 0444);
-		st->st_size = PL_FS_VIEW_SIZE;
+		st->st_size = 4096;
 		st->st_nlink = 1;
 	} else {
 		st->st_mode = S_IFDIR | 0555;

@@ -17,8 +17,6 @@
 struct pl_cgroup_root;
 
 #define PL_FS_ROOT_INO 1
-/* st_size of a view file: one page, whatever its content (fill_static_stat, fs.c). */
-#define PL_FS_VIEW_SIZE 4096
 
 struct pl_fs_config {
 	unsigned cache_ms;           /* reuse a container's render for this long; 0: never */

@@ -190,12 +190,12 @@ static int mount_in(const struct root *rt, const char *rel, const char *source, 
 	return 0;
 }
 
-/* Make an existing mount read-only, keeping its other flags: in a user namespace the
- * kernel refuses a remount that would clear a locked nosuid/nodev/noexec. */
-/* Add MOUNT_ATTR_RDONLY and/or MOUNT_ATTR_NODEV to the mount at path (and below it). */
-static int restrict_mount(const char *path, bool recursive, uint64_t attrs)
+/* Set (MOUNT_ATTR_RDONLY, MOUNT_ATTR_NODEV) and clear attributes of the mount at path, and
+ * of those below it if recursive, keeping its other flags: in a user namespace the kernel
+ * refuses a remount that would clear a locked nosuid/nodev/noexec. */
+static int mount_attrs(const char *path, bool recursive, uint64_t set, uint64_t clr)
 {
-	struct mount_attr attr = {.attr_set = attrs};
+	struct mount_attr attr = {.attr_set = set, .attr_clr = clr};
 	struct statvfs sv;
 	unsigned long flags = MS_BIND | MS_REMOUNT;
 
@@ -203,18 +203,21 @@ static int restrict_mount(const char *path, bool recursive, uint64_t attrs)
 		return 0;
 	if (errno != ENOSYS)
 		return -errno;
-	/* Before Linux 5.12: this mount only, keeping the flags it has. */
+	/* Before Linux 5.12: this mount only. Nothing is cleared then: without mount_setattr
+	 * no nodev was set beyond the mount pl_rootfs_setup names. */
+	if (!set)
+		return 0;
 	if (statvfs(path, &sv) < 0)
 		return -errno;
 	flags |= sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
-	if (attrs & MOUNT_ATTR_RDONLY)
+	if (set & MOUNT_ATTR_RDONLY)
 		flags |= MS_RDONLY;
-	if (attrs & MOUNT_ATTR_NODEV)
+	if (set & MOUNT_ATTR_NODEV)
 		flags |= MS_NODEV;
 	return mount(NULL, path, NULL, flags, NULL) < 0 ? -errno : 0;
 }
 
-static int restrict_in(const struct root *rt, const char *rel, bool recursive, uint64_t attrs)
+static int mount_attrs_in(const struct root *rt, const char *rel, bool recursive, uint64_t set, uint64_t clr)
 {
 	_cleanup_close_ int fd = resolve(rt, rel, 0);
 	char path[64];
@@ -222,7 +225,7 @@ static int restrict_in(const struct root *rt, const char *rel, bool recursive, u
 	if (fd < 0)
 		return fd;
 	fd_path(fd, path, sizeof(path));
-	return restrict_mount(path, recursive, attrs);
+	return mount_attrs(path, recursive, set, clr);
 }
 
 /* --rootfs DIR becomes a mount of its own (pivot_root needs one), or the upper of an
@@ -292,56 +295,34 @@ static int mount_in_dev(int dev, const char *name, const char *source, const cha
  * the host's root is the container's (see pl_rootfs_setup). */
 static int bind_node(const struct root *rt, const char *rel, const char *src, struct pl_err *e)
 {
-	struct mount_attr attr = {.attr_clr = MOUNT_ATTR_NODEV};
-	_cleanup_close_ int fd = -1;
-	char path[64];
 	int r = mount_in(rt, rel, src, NULL, MS_BIND, NULL, true, e);
 
 	if (r < 0)
 		return r;
-	fd = resolve(rt, rel, 0);
-	if (fd < 0)
-		return pl_errf(e, fd, "cannot open /%s", rel);
-	fd_path(fd, path, sizeof(path));
-	if (mount_setattr(AT_FDCWD, path, 0, &attr, sizeof(attr)) < 0 && errno != ENOSYS)
-		return pl_errf(e, -errno, "cannot let /%s open", rel);
-	return 0;
+	r = mount_attrs_in(rt, rel, false, 0, MOUNT_ATTR_NODEV);
+	return r < 0 ? pl_errf(e, r, "cannot let /%s open", rel) : 0;
 }
 
-static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err *e)
+/* host_node: for a user namespace, O_PATH fds of the host's nodes of dev_nodes, else -1. */
+static int make_dev(const struct root *rt, const char *tty_slave, const int *host_node, struct pl_err *e)
 {
 	_cleanup_close_ int dev = -1;
-	int host_node[PL_ARRAY_SIZE(dev_nodes)];
 	char rel[64];
 	int r;
 
-	/* A user namespace may not mknod: the host's nodes are borrowed, opened before the new
-	 * /dev covers them (with the host's root as ours, /dev/null would name our own). */
-	for (size_t i = 0; i < PL_ARRAY_SIZE(dev_nodes); i++) {
-		char src[32];
-
-		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i].name);
-		host_node[i] = rt->userns ? open(src, O_PATH | O_CLOEXEC) : -1;
-		if (rt->userns && host_node[i] < 0) {
-			r = -errno;
-			while (i-- > 0)
-				close(host_node[i]);
-			return pl_errf(e, r, "cannot open the host's %s", src);
-		}
-	}
 	r = mount_in(rt, "dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=65536k", false,
 		     e);
+	if (r < 0)
+		return r;
 	{
 		_cleanup_close_ int p = resolve(rt, "dev", O_DIRECTORY);
 		char path[64];
-		if (r >= 0 && p < 0)
-			r = pl_errf(e, p, "cannot open /dev");
-		if (r >= 0) {
-			fd_path(p, path, sizeof(path));
-			dev = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (dev < 0)
-				r = pl_errf(e, -errno, "cannot open /dev");
-		}
+		if (p < 0)
+			return pl_errf(e, p, "cannot open /dev");
+		fd_path(p, path, sizeof(path));
+		dev = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dev < 0)
+			return pl_errf(e, -errno, "cannot open /dev");
 	}
 	/* The modes as given, not as the umask would trim them. */
 	mode_t saved_umask = umask(0);
@@ -358,9 +339,6 @@ static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err
 		}
 	}
 	umask(saved_umask);
-	for (size_t i = 0; i < PL_ARRAY_SIZE(dev_nodes); i++)
-		if (host_node[i] >= 0)
-			close(host_node[i]);
 	if (r < 0)
 		return r;
 	r = mount_in_dev(dev, "pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620",
@@ -383,6 +361,31 @@ static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err
 	return 0;
 }
 
+/* A user namespace may not mknod: the host's nodes are borrowed, opened before the new /dev
+ * covers them (with the host's root as ours, /dev/null would name our own). */
+static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err *e)
+{
+	int host_node[PL_ARRAY_SIZE(dev_nodes)];
+	size_t n = 0;
+	int r = 0;
+
+	for (; rt->userns && n < PL_ARRAY_SIZE(dev_nodes); n++) {
+		char src[32];
+
+		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[n].name);
+		host_node[n] = open(src, O_PATH | O_CLOEXEC);
+		if (host_node[n] < 0) {
+			r = pl_errf(e, -errno, "cannot open the host's %s", src);
+			break;
+		}
+	}
+	if (r >= 0)
+		r = make_dev(rt, tty_slave, host_node, e);
+	while (n-- > 0)
+		close(host_node[n]);
+	return r;
+}
+
 static int setup_proc_sys(const struct root *rt, const struct pl_run_opts *o, struct pl_err *e)
 {
 	struct pl_err ignored;
@@ -399,7 +402,7 @@ static int setup_proc_sys(const struct root *rt, const struct pl_run_opts *o, st
 		r = mount_in(rt, "sys", "/sys", NULL, MS_BIND | MS_REC, NULL, false, e);
 		if (r < 0)
 			return r;
-		r = restrict_in(rt, "sys", true, MOUNT_ATTR_RDONLY);
+		r = mount_attrs_in(rt, "sys", true, MOUNT_ATTR_RDONLY, 0);
 		if (r < 0)
 			return pl_errf(e, r, "cannot make /sys read-only");
 	}
@@ -469,7 +472,7 @@ static int mask_paths(const struct root *rt, struct pl_err *e)
 		fd_path(fd, self, sizeof(self));
 		if (mount(self, self, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return pl_errf(e, -errno, "cannot bind /%s on itself", readonly_paths[i]);
-		r = restrict_in(rt, readonly_paths[i], true, MOUNT_ATTR_RDONLY);
+		r = mount_attrs_in(rt, readonly_paths[i], true, MOUNT_ATTR_RDONLY, 0);
 		if (r < 0)
 			return pl_errf(e, r, "cannot make /%s read-only", readonly_paths[i]);
 	}
@@ -500,7 +503,7 @@ static int bind_volumes(const struct root *rt, const struct pl_run_opts *o, stru
 		if (r < 0)
 			return r;
 		/* No device nodes through a volume either (see pl_rootfs_setup). */
-		r = restrict_in(rt, v->dst + 1, true, MOUNT_ATTR_NODEV | (v->read_only ? MOUNT_ATTR_RDONLY : 0));
+		r = mount_attrs_in(rt, v->dst + 1, true, MOUNT_ATTR_NODEV | (v->read_only ? MOUNT_ATTR_RDONLY : 0), 0);
 		if (r < 0)
 			return pl_errf(e, r, "--volume: cannot make %s %s", v->dst,
 				       v->read_only ? "read-only and nodev" : "nodev");
@@ -552,7 +555,7 @@ int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e)
 	 * image or the host's root holds (a disk's, say) would reach the device itself. The
 	 * container's /dev, mounted next, has only its own nodes, and it cannot make more
 	 * (no CAP_MKNOD unless added). */
-	r = restrict_mount(rt.dir, true, MOUNT_ATTR_NODEV | (o->read_only ? MOUNT_ATTR_RDONLY : 0));
+	r = mount_attrs(rt.dir, true, MOUNT_ATTR_NODEV | (o->read_only ? MOUNT_ATTR_RDONLY : 0), 0);
 	if (r < 0)
 		return pl_errf(e, r, "cannot make %s %s", rt.dir, o->read_only ? "read-only and nodev" : "nodev");
 	r = setup_proc_sys(&rt, o, e);

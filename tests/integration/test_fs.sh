@@ -266,7 +266,6 @@ t_check "SIGTERM stops the daemon" sh -c "! kill -0 $pid 2>/dev/null"
 t_check "SIGTERM unmounts" sh -c "! mountpoint -q '$mnt'"
 t_check "SIGTERM removes the pid file" test ! -e "$mnt.pid"
 
-
 # ---- a pid file that cannot be written: an error, and no mount left behind ----
 for mode in detached foreground; do
 	args=()
