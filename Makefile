@@ -61,7 +61,7 @@ LIBPROCLENS := $(BUILD)/libproclens.a
 # so the launcher's "show" and the daemon share one implementation (and the tests reach the
 # protocol codec, fuse_proto.c). The serving threads stay out of the launcher, and libfuse3
 # (the daemon mounts with it) too: every container start would pay for loading it.
-FS_CORE_OBJ := $(filter-out $(BUILD)/fs/main.o $(BUILD)/fs/fuse_serve.o $(BUILD)/fs/fuse_uring.o,$(FS_OBJ))
+FS_CORE_OBJ := $(filter-out $(BUILD)/fs/main.o $(BUILD)/fs/keeper.o $(BUILD)/fs/fuse_serve.o $(BUILD)/fs/fuse_uring.o,$(FS_OBJ))
 LAUNCHER_CORE_OBJ := $(filter-out $(BUILD)/launcher/main.o,$(LAUNCHER_OBJ))
 LIBS := $(FUSE_LIBS) $(CAP_LIBS) -lm
 # The launcher is linked statically (glibc's and libcap's archives, from libc6-dev and

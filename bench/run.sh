@@ -250,20 +250,40 @@ for t in $TARGETS; do
 done
 
 # ---------------------------------------------------------------- measurement helpers
-# daemon_ticks PID: utime+stime of every thread, living and exited, in clock ticks. The kernel
-# scales the sampled pair so that their sum is the precise runtime, so this is exact to a tick.
-daemon_ticks() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	# Fields after "(comm)": state is 3, utime 14 and stime 15 counted from pid = 1.
-	# shellcheck disable=SC2086 # splitting the fields is the point
-	set -- ${stat##*) }
-	echo $((${12} + ${13}))
+# daemon_procs PID: PID and its children (proclensfs's keeper runs the server as its child).
+daemon_procs() {
+	echo "$1" $(cat "/proc/$1/task/$1/children" 2>/dev/null)
 }
 
-# daemon_mem PID: "VmRSS VmHWM" in KiB.
+# daemon_ticks PID: utime+stime of every thread, living and exited, in clock ticks, of PID and
+# its children. The kernel scales the sampled pair so that their sum is the precise runtime,
+# so this is exact to a tick.
+daemon_ticks() {
+	local stat p sum=0
+	for p in $(daemon_procs "$1"); do
+		stat=$(cat "/proc/$p/stat" 2>/dev/null) || return 1
+		# Fields after "(comm)": state is 3, utime 14 and stime 15 counted from pid = 1.
+		# shellcheck disable=SC2086 # splitting the fields is the point
+		set -- ${stat##*) }
+		sum=$((sum + ${12} + ${13}))
+	done
+	echo "$sum"
+}
+
+# daemon_mem PID: "VmRSS VmHWM" in KiB. With children (proclensfs's keeper and its server):
+# the children's, plus what PID alone holds (RssAnon): its file pages are the same program and
+# libraries as its server's, counted there.
 daemon_mem() {
-	awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r + 0, h + 0 }' "/proc/$1/status" 2>/dev/null
+	local p kids
+	kids=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
+	if [ -z "$kids" ]; then
+		awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r + 0, h + 0 }' "/proc/$1/status" 2>/dev/null
+		return
+	fi
+	{
+		awk '/^RssAnon:/ { print "own", $2 }' "/proc/$1/status" 2>/dev/null
+		for p in $kids; do awk '/^VmRSS:/ { print "rss", $2 } /^VmHWM:/ { print "hwm", $2 }' "/proc/$p/status" 2>/dev/null; done
+	} | awk '$1 == "own" { o = $2 } $1 == "rss" { r += $2 } $1 == "hwm" { h += $2 } END { print r + o, h + o }'
 }
 
 field() { # field KEY LINE

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fs_internal.h"
+#include "mountstate.h"
 #include "proclens/identity.h"
 #include "proclens/log.h"
 #include "proclens/schedgroup.h"
@@ -29,6 +30,105 @@ struct pl_fs_file {
 	const struct pl_mirror_node *mirror;    /* the mirrored file */
 	struct pl_container *container;         /* the reader's, referenced */
 };
+
+/* "proc/meminfo" for a node, "" for the root. */
+static int node_path(const struct pl_tree *t, uint32_t idx, char *buf, size_t size)
+{
+	char tmp[PATH_MAX];
+
+	buf[0] = '\0';
+	for (uint32_t i = idx; i != 0; i = t->node[i].parent) {
+		int n = snprintf(tmp, sizeof(tmp), "%s%s%s", t->node[i].name, buf[0] ? "/" : "", buf);
+		if (n < 0 || (size_t)n >= size)
+			return -ENAMETOOLONG;
+		memcpy(buf, tmp, (size_t)n + 1);
+	}
+	return 0;
+}
+
+struct replay {
+	struct pl_fs *fs;
+	bool any_static;
+	int err;
+};
+
+static int replay_record(void *ctx, const struct pl_ms_record *rec)
+{
+	struct replay *rp = ctx;
+	struct pl_fs *fs = rp->fs;
+	char path[PATH_MAX];
+	uint32_t idx;
+
+	if (rec->kind == PL_MS_STATIC) {
+		rp->any_static = true;
+		if (rec->a == 0 || rec->a >= PL_FS_MIRROR_INO_BASE)
+			return -EINVAL;
+		if (rec->a > fs->ino_max)
+			fs->ino_max = rec->a;
+		/* A path this version no longer has keeps its number from being reused. */
+		for (uint32_t i = 0; i < fs->tree.n; i++)
+			if (node_path(&fs->tree, i, path, sizeof(path)) == 0 && strcmp(path, rec->text) == 0)
+				fs->node_ino[i] = rec->a;
+		return 0;
+	}
+	if (rec->kind == PL_MS_MIRROR) {
+		/* Interned in the order the earlier servers did: the same numbers. A spec this
+		 * version lacks is read under the first one's rules (its path is still the
+		 * host's). */
+		uint32_t spec = rec->b < pl_mirror_specs_count ? (uint32_t)rec->b : 0;
+		return pl_mirrors_intern(&fs->mirrors, rec->text, (mode_t)rec->a, spec, &idx);
+	}
+	return 0; /* a kind from a newer version: nothing of ours */
+}
+
+/* Static inodes: node i is i + 1 on a new mount; a server taking over keeps the numbers
+ * the kernel already knows (mountstate.h) and numbers its new paths after them. */
+static int assign_inodes(struct pl_fs *fs)
+{
+	struct replay rp = { .fs = fs };
+	char path[PATH_MAX];
+	int r;
+
+	fs->node_ino = calloc(fs->tree.n, sizeof(*fs->node_ino));
+	if (!fs->node_ino)
+		return -ENOMEM;
+	if (fs->cfg.state) {
+		r = pl_mountstate_each(fs->cfg.state, replay_record, &rp);
+		if (r < 0) {
+			pl_log_err("the mount's state is unreadable: %s", strerror(-r));
+			return r;
+		}
+	}
+	for (uint32_t i = 0; i < fs->tree.n; i++) {
+		if (fs->node_ino[i])
+			continue;
+		fs->node_ino[i] = rp.any_static ? ++fs->ino_max : i + 1;
+		if (!rp.any_static && fs->node_ino[i] > fs->ino_max)
+			fs->ino_max = fs->node_ino[i];
+		if (fs->cfg.state) {
+			r = node_path(&fs->tree, i, path, sizeof(path));
+			if (r == 0)
+				r = pl_mountstate_append(fs->cfg.state, PL_MS_STATIC, fs->node_ino[i], 0,
+							 path);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (fs->node_ino[0] != PL_FS_ROOT_INO || fs->ino_max >= PL_FS_MIRROR_INO_BASE) {
+		pl_log_err("the mount's state numbers the root %llu: not a state of ours",
+			   (unsigned long long)fs->node_ino[0]);
+		return -EINVAL;
+	}
+	fs->ino_node = malloc((fs->ino_max + 1) * sizeof(*fs->ino_node));
+	if (!fs->ino_node)
+		return -ENOMEM;
+	memset(fs->ino_node, 0xff, (fs->ino_max + 1) * sizeof(*fs->ino_node));
+	for (uint32_t i = 0; i < fs->tree.n; i++)
+		fs->ino_node[fs->node_ino[i]] = i;
+	/* From now on every new mirror node is recorded before anyone learns its number. */
+	fs->mirrors.state = fs->cfg.state;
+	return 0;
+}
 
 int pl_fs_new(const struct pl_fs_config *cfg, struct pl_fs **out)
 {
@@ -76,6 +176,9 @@ int pl_fs_new(const struct pl_fs_config *cfg, struct pl_fs **out)
 		pl_log_err("bad view table: %s", strerror(-r));
 		goto fail;
 	}
+	r = assign_inodes(fs);
+	if (r < 0)
+		goto fail;
 	r = pl_pidns_ino(fs->host.proc_fd, getpid(), &fs->self_pidns);
 	if (r < 0) {
 		pl_log_err("cannot read our pid namespace: %s", strerror(-r));
@@ -151,6 +254,8 @@ void pl_fs_free(struct pl_fs *fs)
 	if (fs->mirrors.slot)
 		pl_mirrors_destroy(&fs->mirrors);
 	pl_tree_free(&fs->tree);
+	free(fs->node_ino);
+	free(fs->ino_node);
 	pl_cgroup_root_close(&fs->cgroot);
 	pl_host_close(&fs->host);
 	free(fs);
@@ -166,10 +271,10 @@ size_t pl_fs_container_count(struct pl_fs *fs)
 	return n;
 }
 
-/* Inodes: 1..tree.n are the static tree's nodes, above that mirrored host nodes. */
-uint64_t pl_fs_static_inodes(const struct pl_fs *fs)
+bool pl_fs_ino_is_static(const struct pl_fs *fs, uint64_t ino)
 {
-	return fs->tree.n;
+	(void)fs;
+	return ino < PL_FS_MIRROR_INO_BASE;
 }
 
 const struct pl_cgroup_root *pl_fs_cgroup_root(const struct pl_fs *fs)
@@ -184,21 +289,26 @@ int pl_fs_sampler_set_idle(struct pl_fs *fs, bool idle)
 	return tid > 0 ? pl_sched_set_idle(tid, idle) : 0;
 }
 
-static bool is_static(const struct pl_fs *fs, uint64_t ino)
+/* The static node with inode ino, in *idx. */
+static bool static_node(const struct pl_fs *fs, uint64_t ino, uint32_t *idx)
 {
-	return ino >= 1 && ino <= fs->tree.n;
+	if (ino == 0 || ino > fs->ino_max || fs->ino_node[ino] == UINT32_MAX)
+		return false;
+	*idx = fs->ino_node[ino];
+	return true;
 }
 
 static uint64_t mirror_ino(const struct pl_fs *fs, uint32_t idx)
 {
-	return fs->tree.n + 1 + idx;
+	(void)fs;
+	return PL_FS_MIRROR_INO_BASE + idx;
 }
 
 static const struct pl_mirror_node *mirror_of(struct pl_fs *fs, uint64_t ino)
 {
-	if (ino <= fs->tree.n || ino - fs->tree.n - 1 > UINT32_MAX)
+	if (ino < PL_FS_MIRROR_INO_BASE || ino - PL_FS_MIRROR_INO_BASE > UINT32_MAX)
 		return NULL;
-	return pl_mirrors_get(&fs->mirrors, (uint32_t)(ino - fs->tree.n - 1));
+	return pl_mirrors_get(&fs->mirrors, (uint32_t)(ino - PL_FS_MIRROR_INO_BASE));
 }
 
 static void fill_static_stat(const struct pl_fs *fs, uint32_t idx, struct stat *st)
@@ -206,7 +316,7 @@ static void fill_static_stat(const struct pl_fs *fs, uint32_t idx, struct stat *
 	const struct pl_tree_node *nd = &fs->tree.node[idx];
 
 	memset(st, 0, sizeof(*st));
-	st->st_ino = idx + 1;
+	st->st_ino = fs->node_ino[idx];
 	if (nd->view) {
 		/* The content differs per reader and per read, so no size is true. /proc says 0;
 		 * we say one page, as sysfs does: the kernel ends a splice(2) or sendfile(2) of
@@ -342,14 +452,13 @@ static int lookup_as(struct pl_fs *fs, uint64_t parent, const char *name, const 
 {
 	const struct pl_mirror_node *nd;
 	char host_rel[PATH_MAX];
+	uint32_t dir;
 	int r;
 
 	*per_reader = false;
 	if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return -ENOENT;
-	if (is_static(fs, parent)) {
-		uint32_t dir = (uint32_t)(parent - 1);
-
+	if (static_node(fs, parent, &dir)) {
 		r = pl_tree_child(&fs->tree, dir, name);
 		if (r >= 0) {
 			fill_static_stat(fs, (uint32_t)r, st);
@@ -381,9 +490,10 @@ int pl_fs_lookup(struct pl_fs *fs, uint64_t parent, const char *name, pid_t call
 int pl_fs_getattr(struct pl_fs *fs, uint64_t ino, struct stat *st)
 {
 	const struct pl_mirror_node *nd;
+	uint32_t idx;
 
-	if (is_static(fs, ino)) {
-		fill_static_stat(fs, (uint32_t)(ino - 1), st);
+	if (static_node(fs, ino, &idx)) {
+		fill_static_stat(fs, idx, st);
 		return 0;
 	}
 	nd = mirror_of(fs, ino);
@@ -494,14 +604,15 @@ static int list_dir(struct pl_fs *fs, uint64_t ino, const struct reader *rd, str
 {
 	const struct pl_mirror_node *nd;
 	struct stat st;
+	uint32_t idx;
 	int r;
 
-	if (is_static(fs, ino)) {
-		const struct pl_tree_node *dir = &fs->tree.node[ino - 1];
+	if (static_node(fs, ino, &idx)) {
+		const struct pl_tree_node *dir = &fs->tree.node[idx];
 
 		if (dir->view)
 			return -ENOTDIR;
-		fill_static_stat(fs, (uint32_t)(ino - 1), &st);
+		fill_static_stat(fs, idx, &st);
 		if ((r = dirlist_add(l, ".", &st)) < 0)
 			return r;
 		fill_static_stat(fs, dir->parent, &st);
@@ -515,7 +626,7 @@ static int list_dir(struct pl_fs *fs, uint64_t ino, const struct reader *rd, str
 		if (dir->mirror < 0)
 			return 0;
 		return list_host_dir(fs, pl_mirror_specs[dir->mirror].host_rel, (uint32_t)dir->mirror,
-				     (int)(ino - 1), rd, l);
+				     (int)idx, rd, l);
 	}
 	nd = mirror_of(fs, ino);
 	if (!nd)
@@ -602,10 +713,11 @@ static int open_as(struct pl_fs *fs, uint64_t ino, int flags, const struct reade
 	const struct pl_mirror_node *nd = NULL;
 	const struct pl_view *view = NULL;
 	struct pl_fs_file *f;
+	uint32_t idx;
 	int r;
 
-	if (is_static(fs, ino)) {
-		view = fs->tree.node[ino - 1].view;
+	if (static_node(fs, ino, &idx)) {
+		view = fs->tree.node[idx].view;
 		if (!view)
 			return -EISDIR;
 	} else {

@@ -15,8 +15,11 @@
 #include "proclens/view.h"
 
 struct pl_cgroup_root;
+struct pl_mountstate;
 
 #define PL_FS_ROOT_INO 1
+/* Mirrored host nodes have inodes from here on, the static tree's are below. */
+#define PL_FS_MIRROR_INO_BASE (1ULL << 32)
 
 struct pl_fs_config {
 	unsigned cache_ms;           /* reuse a container's render for this long; 0: never */
@@ -24,6 +27,9 @@ struct pl_fs_config {
 	const char *proc_dir;        /* "/proc" (tests may point elsewhere) */
 	const char *sys_dir;         /* "/sys" */
 	const char *cgroup_dir;      /* NULL: find the hierarchies in /proc/self/mountinfo */
+	/* The mount's state (mountstate.h): inode numbers earlier servers gave out are kept,
+	 * and the ones given out here recorded. NULL: a fresh numbering of our own. */
+	struct pl_mountstate *state;
 };
 
 struct pl_fs;
@@ -77,8 +83,8 @@ void pl_fs_release(struct pl_fs *fs, struct pl_fs_file *f);
 int pl_fs_render_for(struct pl_fs *fs, const char *path, pid_t pid, const char *cgroup_path, char **out,
 		     size_t *len);
 
-/* Inodes 1..this are the static tree's (their names and attributes never change). */
-uint64_t pl_fs_static_inodes(const struct pl_fs *fs);
+/* An inode of the static tree (its name and attributes never change), not a mirrored one. */
+bool pl_fs_ino_is_static(const struct pl_fs *fs, uint64_t ino);
 /* The cgroup hierarchies as the daemon sees them. */
 const struct pl_cgroup_root *pl_fs_cgroup_root(const struct pl_fs *fs);
 /* The load average sampler's policy, SCHED_IDLE or normal: with the io_uring queue threads

@@ -37,6 +37,9 @@ struct pl_fs {
 	struct pl_host host;
 	struct pl_cgroup_root cgroot;
 	struct pl_tree tree;
+	uint64_t *node_ino;  /* the inode of each tree node */
+	uint32_t *ino_node;  /* [0..ino_max]: the node of each static inode, UINT32_MAX: none */
+	uint64_t ino_max;
 	uint64_t self_pidns;        /* our pid namespace: its readers are seen by their own cgroup */
 	uint64_t self_init_start_ns; /* when pid 1 of our namespace started */
 	struct timespec mount_time;

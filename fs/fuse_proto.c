@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* FUSE requests onto the filesystem core (fs.h), replies for any transport. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuse_proto.h"
+#include "mountstate.h"
 #include "proclens/log.h"
 
 /* The tree never changes while mounted: the kernel may cache names and attributes for a
@@ -23,6 +26,21 @@
  * and 16 readers closing at once should not queue behind a limit of 12. */
 #define MAX_BACKGROUND 64
 #define CONGESTION_THRESHOLD 48
+
+/* Linux 6.9's (protocol 7.40), absent from Debian 12's headers. */
+#define NOTIFY_RESEND 7
+
+/* A file handle is the address of our pl_fs_file, with the server's generation in the bits
+ * above any user-space address. */
+#define FH_GEN_SHIFT 48
+
+/* An open file of an earlier server, met in a READ: opened again for the reader, and
+ * served from that render until its RELEASE. */
+struct pl_foreign_file {
+	uint64_t fh;
+	struct pl_fs_file *f;
+	struct pl_foreign_file *next;
+};
 
 static const char *const opnames[] = {
 	[FUSE_LOOKUP] = "LOOKUP",	    [FUSE_FORGET] = "FORGET",	    [FUSE_GETATTR] = "GETATTR",
@@ -122,7 +140,10 @@ static void do_init(struct pl_fuse_conn *c, const void *arg, size_t arglen, stru
 	out->max_pages = PL_FUSE_MAX_PAGES;
 	atomic_store(&c->uring, (wanted & FUSE_OVER_IO_URING) != 0);
 	/* Before the reply goes out: the kernel may send the next request to another thread
-	 * as soon as it has it. */
+	 * as soon as it has it, and a server taking over after us must know. */
+	if (c->state)
+		pl_mountstate_set_init(c->state, &(struct pl_ms_init){
+			.done = 1, .minor = c->minor, .uring = (wanted & FUSE_OVER_IO_URING) != 0 });
 	atomic_store(&c->inited, true);
 	reply_fixed(rep, sizeof(*out));
 	pl_log_debug("INIT: kernel %u.%u, flags offered %#llx, taken %#llx", in->major, in->minor,
@@ -159,7 +180,7 @@ static void do_lookup(struct pl_fuse_conn *c, const struct fuse_in_header *in, c
 	memset(e, 0, sizeof(*e));
 	e->nodeid = (uint64_t)st.st_ino;
 	fill_attr(&e->attr, &st);
-	if (e->nodeid <= pl_fs_static_inodes(c->fs)) {
+	if (pl_fs_ino_is_static(c->fs, e->nodeid)) {
 		e->entry_valid = e->attr_valid = STATIC_TIMEOUT_S;
 	} else {
 		e->attr_valid = MIRROR_TIMEOUT_S;
@@ -182,7 +203,7 @@ static void do_getattr(struct pl_fuse_conn *c, const struct fuse_in_header *in, 
 	}
 	memset(a, 0, sizeof(*a));
 	fill_attr(&a->attr, &st);
-	a->attr_valid = in->nodeid <= pl_fs_static_inodes(c->fs) ? STATIC_TIMEOUT_S : MIRROR_TIMEOUT_S;
+	a->attr_valid = pl_fs_ino_is_static(c->fs, in->nodeid) ? STATIC_TIMEOUT_S : MIRROR_TIMEOUT_S;
 	reply_fixed(rep, sizeof(*a));
 }
 
@@ -221,23 +242,116 @@ static void do_open(struct pl_fuse_conn *c, const struct fuse_in_header *in, con
 		rep->error = -r;
 		return;
 	}
+	if ((uint64_t)(uintptr_t)f >> FH_GEN_SHIFT) {
+		pl_fs_release(c->fs, f); /* no room for the tag: not on Linux */
+		rep->error = EIO;
+		return;
+	}
 	memset(o, 0, sizeof(*o));
-	o->fh = (uint64_t)(uintptr_t)f;
+	o->fh = (uint64_t)(uintptr_t)f | (uint64_t)c->generation << FH_GEN_SHIFT;
 	/* Each reader sees its own container's content: the page cache must never serve it.
 	 * Nothing to flush: spare the kernel a FLUSH request on every close. */
 	o->open_flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH;
 	reply_fixed(rep, sizeof(*o));
 }
 
+static bool fh_is_ours(const struct pl_fuse_conn *c, uint64_t fh)
+{
+	return fh >> FH_GEN_SHIFT == c->generation;
+}
+
 static struct pl_fs_file *file_of(uint64_t fh)
 {
-	return (struct pl_fs_file *)(uintptr_t)fh;
+	return (struct pl_fs_file *)(uintptr_t)(fh & ((1ULL << FH_GEN_SHIFT) - 1));
+}
+
+/* An earlier server's open file: ours from its first READ here on. Its first render is
+ * made for this reader, at whatever offset: the earlier render died with its server. */
+static int foreign_file(struct pl_fuse_conn *c, const struct fuse_in_header *in, uint64_t fh,
+			struct pl_fs_file **out)
+{
+	struct pl_foreign_file *ff;
+	int r = 0;
+
+	pthread_mutex_lock(&c->foreign_lock);
+	for (ff = c->foreign; ff && ff->fh != fh; ff = ff->next)
+		;
+	if (!ff) {
+		ff = calloc(1, sizeof(*ff));
+		r = ff ? pl_fs_open(c->fs, in->nodeid, O_RDONLY, (pid_t)in->pid, &ff->f) : -ENOMEM;
+		if (r < 0) {
+			free(ff);
+			goto out;
+		}
+		ff->fh = fh;
+		ff->next = c->foreign;
+		c->foreign = ff;
+	}
+	*out = ff->f;
+out:
+	pthread_mutex_unlock(&c->foreign_lock);
+	return r;
+}
+
+static void foreign_release(struct pl_fuse_conn *c, uint64_t fh)
+{
+	struct pl_foreign_file **pp, *ff = NULL;
+
+	pthread_mutex_lock(&c->foreign_lock);
+	for (pp = &c->foreign; *pp; pp = &(*pp)->next)
+		if ((*pp)->fh == fh) {
+			ff = *pp;
+			*pp = ff->next;
+			break;
+		}
+	pthread_mutex_unlock(&c->foreign_lock);
+	if (ff) {
+		pl_fs_release(c->fs, ff->f);
+		free(ff);
+	}
+}
+
+void pl_fuse_conn_free_foreign(struct pl_fuse_conn *c)
+{
+	while (c->foreign) {
+		struct pl_foreign_file *ff = c->foreign;
+		c->foreign = ff->next;
+		pl_fs_release(c->fs, ff->f);
+		free(ff);
+	}
+}
+
+bool pl_fuse_conn_adopt(struct pl_fuse_conn *c)
+{
+	struct pl_ms_init init;
+
+	pthread_mutex_init(&c->foreign_lock, NULL);
+	if (!c->state)
+		return false;
+	c->generation = pl_mountstate_next_generation(c->state);
+	pl_mountstate_get_init(c->state, &init);
+	if (!init.done)
+		return false;
+	c->minor = init.minor;
+	atomic_store(&c->uring, init.uring != 0);
+	atomic_store(&c->inited, true);
+	return true;
+}
+
+int pl_fuse_notify_resend(struct pl_fuse_conn *c)
+{
+	struct fuse_out_header out = { .len = sizeof(out), .error = NOTIFY_RESEND, .unique = 0 };
+
+	if (write(c->fd, &out, sizeof(out)) != (ssize_t)sizeof(out))
+		return -errno;
+	return 0;
 }
 
 static void do_read(struct pl_fuse_conn *c, const struct fuse_in_header *in, const void *arg, size_t arglen,
 		    struct pl_fuse_reply *rep)
 {
 	const struct fuse_read_in *ri = arg;
+	struct pl_fs_file *f;
 	size_t size;
 	int r;
 
@@ -255,8 +369,16 @@ static void do_read(struct pl_fuse_conn *c, const struct fuse_in_header *in, con
 		rep->error = EINVAL;
 		return;
 	}
+	if (c->test_abort_first_read && c->generation == 1)
+		abort();
 	size = ri->size < PL_FUSE_MAX_PAYLOAD ? ri->size : PL_FUSE_MAX_PAYLOAD;
-	r = pl_fs_read(c->fs, file_of(ri->fh), ri->offset, size, (pid_t)in->pid, &rep->slice);
+	if (fh_is_ours(c, ri->fh)) {
+		f = file_of(ri->fh);
+	} else if ((r = foreign_file(c, in, ri->fh, &f)) < 0) {
+		rep->error = -r;
+		return;
+	}
+	r = pl_fs_read(c->fs, f, ri->offset, size, (pid_t)in->pid, &rep->slice);
 	if (r < 0) {
 		rep->error = -r;
 		return;
@@ -274,7 +396,10 @@ static void do_release(struct pl_fuse_conn *c, const void *arg, size_t arglen, s
 		rep->error = EINVAL;
 		return;
 	}
-	pl_fs_release(c->fs, file_of(ri->fh));
+	if (fh_is_ours(c, ri->fh))
+		pl_fs_release(c->fs, file_of(ri->fh));
+	else
+		foreign_release(c, ri->fh);
 }
 
 struct dir_fill {

@@ -28,9 +28,23 @@
 /* We never accept writes, but the kernel sizes WRITE requests by max_write. */
 #define PL_FUSE_MAX_WRITE 4096
 
+struct pl_mountstate;
+struct pl_foreign_file;
+
 struct pl_fuse_conn {
 	struct pl_fs *fs;
 	int fd;               /* /dev/fuse */
+	/* Kept across servers (mountstate.h): the INIT outcome goes there before its reply.
+	 * NULL: this server is the mount's only one. */
+	struct pl_mountstate *state;
+	/* Tags our file handles (their top bits), so that a handle an earlier server gave
+	 * out is known for what it is: 0 without a state. */
+	unsigned generation;
+	pthread_mutex_t foreign_lock;
+	struct pl_foreign_file *foreign; /* earlier servers' open files, as we serve them */
+	/* For the tests of taking over: the mount's first server dies on its first READ,
+	 * before answering it (PROCLENSFS_TEST_ABORT=first-read). */
+	bool test_abort_first_read;
 	bool debug;           /* log every request */
 	bool offer_uring;     /* ask the kernel for FUSE over io_uring in INIT */
 	atomic_bool uring;    /* the kernel agreed */
@@ -66,6 +80,15 @@ void pl_fuse_handle(struct pl_fuse_conn *c, const struct fuse_in_header *in, con
 		    struct pl_fuse_reply *rep);
 void pl_fuse_reply_done(struct pl_fuse_conn *c, const struct fuse_in_header *in, struct pl_fuse_reply *rep,
 			bool delivered);
+
+/* A server taking over a mount: take the INIT outcome from c->state (true when there was
+ * one: the kernel will not send INIT again) and this server's generation. */
+bool pl_fuse_conn_adopt(struct pl_fuse_conn *c);
+/* Ask the kernel to send again the requests an earlier server read and never answered
+ * (Linux 6.9+). -errno when it cannot. */
+int pl_fuse_notify_resend(struct pl_fuse_conn *c);
+/* Release the earlier servers' open files still held (at the end of serving). */
+void pl_fuse_conn_free_foreign(struct pl_fuse_conn *c);
 
 /* The opcode's name, for logs. */
 const char *pl_fuse_opname(uint32_t opcode);

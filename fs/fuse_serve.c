@@ -29,6 +29,7 @@ struct serve {
 	atomic_bool uring_live; /* uring is set and serving: the main loop may use it */
 	int uring_idle;		/* policy last set on its threads, -1: none yet */
 	int result;
+	bool signalled; /* stopped by a signal, not by the mount going away */
 };
 
 int pl_threads_add(struct pl_threads *t, void *(*fn)(void *), void *arg)
@@ -160,6 +161,10 @@ static void before_init_reply(struct serve *s, struct pl_fuse_reply *rep)
 		}
 		return;
 	}
+	/* Already prepared: we took over from a server that died between recording this INIT
+	 * and answering it, and the kernel sent it again. */
+	if (s->uring)
+		return;
 	r = pl_fuse_uring_prepare(c, s->opts->uring_depth, &s->threads, &s->uring);
 	if (r == 0)
 		return;
@@ -262,6 +267,7 @@ int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts)
 	struct sigaction sa = { .sa_handler = on_wake }; /* no SA_RESTART: blocked calls return EINTR */
 	unsigned threads = opts->threads ? opts->threads : 1;
 	sigset_t wait_for;
+	bool adopted;
 	int r = 0;
 
 	serving_thread = pthread_self();
@@ -270,11 +276,33 @@ int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
 	c->offer_uring = opts->transport != PL_TRANSPORT_DEV;
+	adopted = pl_fuse_conn_adopt(c);
+	if (adopted && atomic_load(&c->uring)) {
+		/* An earlier server agreed to io_uring: the kernel sends requests only there. */
+		r = pl_fuse_uring_prepare(c, opts->uring_depth, &s.threads, &s.uring);
+		if (r < 0)
+			pl_log_err("cannot set up FUSE over io_uring: %s", strerror(-r));
+	}
 	for (unsigned i = 0; i < threads && r == 0; i++)
 		r = pl_threads_add(&s.threads, dev_worker, &s);
 	if (r < 0) {
-		pl_log_err("cannot start serving threads: %s", strerror(-r));
+		if (!s.uring)
+			pl_log_err("cannot start serving threads: %s", strerror(-r));
 		atomic_store(&c->stop, true);
+	} else if (adopted) {
+		if (s.uring) {
+			pl_fuse_uring_go(s.uring);
+			atomic_store(&s.uring_live, true);
+		}
+		/* What the server before us read and never answered: again, to us. */
+		r = pl_fuse_notify_resend(c);
+		if (r < 0)
+			pl_log_warn("the kernel cannot resend the requests left unanswered by the "
+				    "server before (Linux 6.9+): %s; their readers wait until killed",
+				    strerror(-r));
+		r = 0;
+		pl_log_info("took over the mount (server %u%s)", c->generation,
+			    s.uring ? ", FUSE over io_uring" : "");
 	}
 	sigemptyset(&wait_for);
 	sigaddset(&wait_for, SIGTERM);
@@ -290,6 +318,7 @@ int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts)
 
 		if (sig > 0 && sig != NOTIFY_SIGNAL) {
 			pl_log_info("%s: stopping", strsignal(sig));
+			s.signalled = true;
 			atomic_store(&c->stop, true);
 		} else if (atomic_load(&s.uring_live) && atomic_load(&c->uring)) {
 			uring_policy(&s);
@@ -297,5 +326,8 @@ int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts)
 	}
 	threads_stop(&s.threads);
 	pl_fuse_uring_free(s.uring);
-	return r < 0 ? r : s.result;
+	pl_fuse_conn_free_foreign(c);
+	if (r < 0 || s.result < 0)
+		return r < 0 ? r : s.result;
+	return s.signalled ? 1 : 0;
 }

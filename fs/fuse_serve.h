@@ -45,8 +45,9 @@ struct pl_serve_opts {
  * every thread inherits the mask. */
 int pl_fuse_serve_block_signals(void);
 
-/* Serve until the filesystem is unmounted or SIGTERM, SIGINT or SIGHUP arrives. 0 on a
- * clean end, -errno otherwise (-EPROTONOSUPPORT: io_uring asked for but refused). */
+/* Serve until the filesystem is unmounted (0) or SIGTERM, SIGINT or SIGHUP arrives (1);
+ * -errno on a failure (-EPROTONOSUPPORT: io_uring asked for but refused). With c->state
+ * from a server before, take over where it left (pl_fuse_conn_adopt). */
 int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts);
 
 /* A set of serving threads that pl_fuse_serve can wake and join. */

@@ -17,6 +17,8 @@
 
 #include "fs.h"
 #include "fuse_serve.h"
+#include "keeper.h"
+#include "mountstate.h"
 #include "proclens/cleanup.h"
 #include "proclens/log.h"
 #include "proclens/schedgroup.h"
@@ -335,10 +337,14 @@ static int enable_uring_param(void)
 	return 0;
 }
 
+/* The keeper that started us: it sleeps, but for starting a server, so it does not count
+ * as a process sharing our scheduling group. */
+static pid_t keeper_pid;
+
 /* For --uring-sched=auto: our scheduling group, from the daemon's view of the cgroups. */
 static int sched_own(void *arg, char *why, size_t why_size)
 {
-	return pl_sched_group_own_self(pl_fs_cgroup_root(arg), why, why_size);
+	return pl_sched_group_own_self(pl_fs_cgroup_root(arg), keeper_pid, why, why_size);
 }
 
 static void sched_follow(void *arg, bool idle)
@@ -374,6 +380,69 @@ static struct fuse_session *make_session(struct options *o)
 	return se;
 }
 
+/* A server started by the keeper: serve the descriptor it holds, from where the servers
+ * before left (mountstate.h). The exit status tells the keeper what happened (keeper.h). */
+static int serve_main(struct options *o, const char *env)
+{
+	struct pl_fuse_conn conn = { 0 };
+	struct pl_mountstate *state = NULL;
+	struct pl_fs *fs = NULL;
+	int fuse_fd, state_fd, r, code = PL_SERVER_EXIT_FAILED;
+	const char *test;
+	char end;
+
+	pl_log_setup("proclensfs", o->foreground ? PL_LOG_STDERR : PL_LOG_SYSLOG, o->debug);
+	unsetenv(PL_MOUNTSTATE_ENV);
+	keeper_pid = getppid();
+	if (sscanf(env, "%d,%d%c", &fuse_fd, &state_fd, &end) != 2 || fcntl(fuse_fd, F_GETFD) < 0 ||
+	    fcntl(state_fd, F_GETFD) < 0) {
+		pl_log_err("%s=%s: not the descriptors of a keeper", PL_MOUNTSTATE_ENV, env);
+		return PL_SERVER_EXIT_FATAL;
+	}
+	fcntl(fuse_fd, F_SETFD, FD_CLOEXEC);
+	fcntl(state_fd, F_SETFD, FD_CLOEXEC);
+	r = pl_fuse_serve_block_signals();
+	if (r < 0) {
+		pl_log_err("cannot block signals: %s", strerror(-r));
+		return PL_SERVER_EXIT_FAILED;
+	}
+	r = pl_mountstate_open(state_fd, &state);
+	if (r < 0) {
+		pl_log_err("cannot map the mount's state: %s", strerror(-r));
+		return PL_SERVER_EXIT_FATAL;
+	}
+	o->fs.state = state;
+	r = pl_fs_new(&o->fs, &fs);
+	if (r < 0)
+		goto out;
+	r = pl_fs_start(fs);
+	if (r < 0) {
+		pl_log_err("cannot start the load average sampler: %s", strerror(-r));
+		goto out;
+	}
+	o->serve.sched_own = sched_own;
+	o->serve.sched_follow = sched_follow;
+	o->serve.sched_own_arg = fs;
+	conn.fs = fs;
+	conn.fd = fuse_fd;
+	conn.state = state;
+	conn.debug = o->debug;
+	test = getenv("PROCLENSFS_TEST_ABORT");
+	conn.test_abort_first_read = test && strcmp(test, "first-read") == 0;
+	r = pl_fuse_serve(&conn, &o->serve);
+	if (r == 0)
+		code = PL_SERVER_EXIT_UNMOUNTED;
+	else if (r == 1)
+		code = PL_SERVER_EXIT_STOPPED;
+	else if (r == -EPROTONOSUPPORT) /* --transport=uring and the kernel said no */
+		code = PL_SERVER_EXIT_FATAL;
+out:
+	pl_fs_free(fs);
+	pl_mountstate_close(state);
+	free(o->fuse_opts);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
@@ -382,9 +451,10 @@ int main(int argc, char **argv)
 	};
 	struct pl_fs *fs = NULL;
 	struct fuse_session *se = NULL;
-	int r, exit_code = EXIT_FAILURE;
-	struct pl_fuse_conn conn = { 0 };
+	const char *serve_env = getenv(PL_MOUNTSTATE_ENV);
+	int r, exit_code = EXIT_FAILURE, state_fd = -1;
 	bool mounted = false;
+	sigset_t chld;
 
 	r = parse_args(argc, argv, &o);
 	if (r != 0) {
@@ -393,24 +463,34 @@ int main(int argc, char **argv)
 	}
 	if (o.serve.threads == 0)
 		o.serve.threads = default_threads();
+	if (serve_env)
+		return serve_main(&o, serve_env);
 	pl_log_setup("proclensfs", PL_LOG_STDERR, o.debug);
 	if (prepare_mountpoint(o.mountpoint) < 0)
 		goto out;
 	if (o.serve.transport == PL_TRANSPORT_URING && enable_uring_param() < 0)
 		goto out;
+	/* The server makes its own; this one only says now, before mounting, what would stop
+	 * it (no /proc, no cgroup hierarchies). */
 	r = pl_fs_new(&o.fs, &fs);
 	if (r < 0)
 		goto out;
+	pl_fs_free(fs);
+	state_fd = pl_mountstate_create();
+	if (state_fd < 0) {
+		pl_log_err("cannot create the mount's state: %s", strerror(-state_fd));
+		goto out;
+	}
 	se = make_session(&o);
 	if (!se) {
 		pl_log_err("cannot create the FUSE session (bad -o option?)");
 		goto out;
 	}
-	/* Before any thread exists (the sampler, the servers): they all inherit the mask, and
-	 * only the serving loop takes these signals. */
 	r = pl_fuse_serve_block_signals();
-	if (r < 0) {
-		pl_log_err("cannot block signals: %s", strerror(-r));
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (r < 0 || sigprocmask(SIG_BLOCK, &chld, NULL) < 0) {
+		pl_log_err("cannot block signals: %s", strerror(r < 0 ? -r : errno));
 		goto out;
 	}
 	if (fuse_session_mount(se, o.mountpoint) != 0) {
@@ -427,20 +507,9 @@ int main(int argc, char **argv)
 		pl_log_err("cannot write pid file %s: %s", o.pidfile, strerror(-r));
 		goto out;
 	}
-	r = pl_fs_start(fs);
-	if (r < 0) {
-		pl_log_err("cannot start the load average sampler: %s", strerror(-r));
-		goto out;
-	}
 	pl_log_info("serving %s", o.mountpoint);
-	o.serve.sched_own = sched_own;
-	o.serve.sched_follow = sched_follow;
-	o.serve.sched_own_arg = fs;
-	conn.fs = fs;
-	conn.fd = fuse_session_fd(se);
-	conn.debug = o.debug;
-	r = pl_fuse_serve(&conn, &o.serve);
-	exit_code = r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	exit_code = pl_keeper_run(&(struct pl_keeper){
+	    .argv = argv, .fuse_fd = fuse_session_fd(se), .state_fd = state_fd });
 	if (o.pidfile)
 		unlink(o.pidfile);
 out:
@@ -448,7 +517,8 @@ out:
 		fuse_session_unmount(se);
 	if (se)
 		fuse_session_destroy(se);
-	pl_fs_free(fs);
+	if (state_fd >= 0)
+		close(state_fd);
 	free(o.fuse_opts);
 	return exit_code;
 }

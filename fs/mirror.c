@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "mirror.h"
+#include "mountstate.h"
 
 const struct pl_mirror_spec pl_mirror_specs[] = {
 	{ "sys/devices/system/cpu", "devices/system/cpu", true },
@@ -84,6 +85,15 @@ static int add_node_locked(struct pl_mirrors *m, const char *host_rel, mode_t ty
 	if (!nd || !(nd->host_rel = strdup(host_rel))) {
 		free(nd);
 		return -ENOMEM;
+	}
+	if (m->state) {
+		/* Before the number is given out: a server taking over must know it. */
+		int r = pl_mountstate_append(m->state, PL_MS_MIRROR, type, spec, host_rel);
+		if (r < 0) {
+			free(nd->host_rel);
+			free(nd);
+			return r;
+		}
 	}
 	nd->type = type;
 	nd->spec = spec;

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct pl_mountstate;
+
 struct pl_mirror_spec {
 	const char *path;       /* in our tree: "sys/devices/system/cpu" */
 	const char *host_rel;   /* below the host's /sys: "devices/system/cpu" */
@@ -41,6 +43,7 @@ struct pl_mirrors {
 	size_t n, cap;
 	uint32_t *slot; /* open addressing: index + 1, 0 = empty */
 	size_t nslots;
+	struct pl_mountstate *state; /* new nodes are recorded here (NULL: nowhere) */
 };
 
 int pl_mirrors_init(struct pl_mirrors *m);

@@ -391,8 +391,10 @@ static int send_sync(struct run_state *st, uint8_t what, const int *fds, unsigne
 		m.ignored_signals = ignored_signals();
 	r = pl_chan_send(st->sync_fd[0], &m, sizeof(m), fds, n_fds);
 
-	/* EPIPE: the child failed already; its report, read next, says why. */
-	if (r < 0 && r != -EPIPE)
+	/* EPIPE, or ECONNRESET when it died with our earlier message unread (the OOM killer
+	 * in its setup): the child failed already; its report, read next, or its death
+	 * says why. */
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
 		return pl_errf(e, r, "cannot start the container");
 	return 0;
 }

@@ -84,6 +84,8 @@ static int count_ours(pid_t tid, void *arg)
 	struct ours *o = arg;
 	char rel[64];
 
+	if (tid == o->p->keeper && tid > 0)
+		return 0;
 	snprintf(rel, sizeof(rel), "%d/task/%d", (int)o->p->tgid, (int)tid);
 	if (faccessat(o->p->proc_fd, rel, F_OK, 0) < 0) {
 		o->foreign = tid;
@@ -248,7 +250,7 @@ bool pl_session_alone(int proc_fd, pid_t pid)
 	return alone;
 }
 
-int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t size)
+int pl_sched_group_own_self(const struct pl_cgroup_root *root, pid_t keeper, char *why, size_t size)
 {
 	static bool alone;	   /* once alone, for good (we do not fork) */
 	static uint64_t next_scan; /* not alone: scan again from then (a scan reads every /proc/N) */
@@ -258,6 +260,7 @@ int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t
 	struct pl_sched_probe p = {
 	    .root = root,
 	    .tgid = getpid(),
+	    .keeper = keeper,
 	    .proc_fd = proc_fd,
 	};
 

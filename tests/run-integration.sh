@@ -35,7 +35,7 @@ done
 # what this kernel offers by default: /dev/fuse unless the parameter was already on.
 if uring_param_enable; then
 	export T_TRANSPORT=uring
-	for t in tests/integration/test_fs.sh tests/integration/test_fs_tools.sh tests/integration/test_launcher_tools.sh; do
+	for t in tests/integration/test_fs.sh tests/integration/test_fs_restart.sh tests/integration/test_fs_tools.sh tests/integration/test_launcher_tools.sh; do
 		run_test "$t"
 	done
 	unset T_TRANSPORT

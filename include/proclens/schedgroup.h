@@ -19,6 +19,8 @@ struct pl_sched_probe {
 	const struct pl_cgroup_root *root;
 	const char *proc_cgroup; /* text of /proc/PID/cgroup of the process */
 	pid_t tgid;		 /* the process: a thread is its own if /proc/TGID/task/TID exists */
+	pid_t keeper;		 /* a single-threaded process that does not count (proclensfs's
+				  * keeper, asleep but to restart us), 0: none */
 	int proc_fd;		 /* dirfd of /proc */
 	bool autogroup;		 /* kernel.sched_autogroup_enabled is 1 */
 	bool session_alone;	 /* the process leads its session and no other process is in it */
@@ -36,7 +38,7 @@ bool pl_session_alone(int proc_fd, pid_t pid);
 
 /* The same for the calling process, from the live system. The session is scanned (at most
  * every 5 s) until we are found alone, which then holds for good: the caller must not fork. */
-int pl_sched_group_own_self(const struct pl_cgroup_root *root, char *why, size_t why_size);
+int pl_sched_group_own_self(const struct pl_cgroup_root *root, pid_t keeper, char *why, size_t why_size);
 
 /* Thread tid's policy: SCHED_IDLE (idle) or the normal one. -errno (-ESRCH: it is gone). */
 int pl_sched_set_idle(pid_t tid, bool idle);

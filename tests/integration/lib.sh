@@ -204,6 +204,26 @@ t_start_fs() {
 	t_wait_mount "$mnt"
 }
 
+# t_fs_server PID: the server of the proclensfs keeper PID (the pid file's), the child that
+# serves the mount; empty (and status 1) while it is being replaced.
+t_fs_server() {
+	local c
+	# The child that leads a session of its own (a shell that exec'd the daemon may have
+	# left other children).
+	c=$(ps -o pid=,sid= --ppid "$1" 2>/dev/null | awk '$1 == $2 {print $1; exit}')
+	[ -n "$c" ] && echo "$c"
+}
+
+# t_fs_server_wait PID [OLD]: wait (up to ~5 s) for a server of keeper PID other than OLD.
+t_fs_server_wait() {
+	local i s
+	for ((i = 0; i < 100; i++)); do
+		s=$(t_fs_server "$1") && [ "$s" != "${2:-}" ] && { echo "$s"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
 t_stop_fs() {
 	local mnt=$1 pid i
 	pid=$(cat "$mnt.pid" 2>/dev/null)
@@ -213,7 +233,7 @@ t_stop_fs() {
 		sleep 0.05
 	done
 	mountpoint -q "$mnt" && umount -l "$mnt"
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -KILL $(t_fs_server "$pid") "$pid"
 	rm -f "$mnt.pid"
 	rmdir "$mnt" 2>/dev/null
 	return 0

@@ -17,7 +17,9 @@ t_check "pid file names a live daemon" kill -0 "$pid"
 t_match "mount is read-only FUSE with allow_other" "$(grep " $mnt " /proc/self/mounts)" "fuse.proclensfs ro,.*allow_other"
 # Which transport serves it: FUSE over io_uring keeps one ring per online CPU open.
 rings_of() { find "/proc/$1/fd" -lname 'anon_inode:\[io_uring\]' 2>/dev/null | wc -l; }
-rings=$(rings_of "$pid")
+server=$(t_fs_server_wait "$pid")
+t_check "the daemon runs its server as a child" test -n "$server"
+rings=$(rings_of "$server")
 case $T_TRANSPORT in
 uring) t_eq "served over io_uring: a ring per CPU" "$rings" "$(getconf _NPROCESSORS_ONLN)" ;;
 *) [ -e /sys/module/fuse/parameters/enable_uring ] && [ "$(cat /sys/module/fuse/parameters/enable_uring)" = Y ] ||
@@ -166,24 +168,24 @@ if [ "$T_TRANSPORT" = uring ] && [ -f "$cpu_hier/tasks" ]; then
 	spid=$!
 	t_defer "kill $spid; sleep 0.2; umount -l '$tmp/sched'"
 	t_wait_mount "$tmp/sched"
-	t_check "alone in its cpu cgroup: queue threads SCHED_IDLE" wait_policy "$spid" 5
+	ssrv=$(t_fs_server_wait "$spid")
+	t_check "alone in its cpu cgroup (with its keeper): queue threads SCHED_IDLE" wait_policy "$ssrv" 5
 	t_match "and it says why" "$(cat "$tmp/sched.log")" 'SCHED_IDLE \(the cpu cgroup /proclens-test-sched-[0-9]+, ours alone\)'
 	taskset -c 0 sh -c 'while :; do :; done' &
 	hog=$!
 	echo "$hog" >"$scg/cgroup.procs"
-	t_check "a busy process joins the cgroup: the normal policy within seconds" wait_policy "$spid" 0
+	t_check "a busy process joins the cgroup: the normal policy within seconds" wait_policy "$ssrv" 0
 	t_match "and it says why" "$(cat "$tmp/sched.log")" "normal policy \(/proclens-test-sched-[0-9]+ holds thread $hog of another process\)"
 	t_check "reads on the busy CPU are served" timeout 10 taskset -c 0 sh -c \
 		"for i in \$(seq 200); do cat '$tmp/sched/proc/meminfo' >/dev/null || exit 1; done"
 	kill "$hog"
 	wait "$hog" 2>/dev/null
-	t_check "the busy process gone: SCHED_IDLE again" wait_policy "$spid" 5
+	t_check "the busy process gone: SCHED_IDLE again" wait_policy "$ssrv" 5
 	kill "$spid"
 	wait "$spid"
-	# In the root cpu cgroup, with autogroups on: the session is the scheduling group. A
-	# session it shares with a running process (a shell's job, left when the shell exec'd
-	# the daemon): normal; that process gone (a zombie nobody reaps counts for nothing):
-	# SCHED_IDLE.
+	# In the root cpu cgroup, with autogroups on: the session is the scheduling group. The
+	# server leads a session of its own, even when the keeper shares one with a running
+	# process (a shell's job, left when the shell exec'd the daemon): SCHED_IDLE.
 	if grep -qE '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:/$' /proc/self/cgroup &&
 		[ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ]; then
 		mkdir -p "$tmp/sess"
@@ -192,19 +194,17 @@ if [ "$T_TRANSPORT" = uring ] && [ -f "$cpu_hier/tasks" ]; then
 		sspid=$!
 		t_defer "kill $sspid \$(cat '$tmp/sess.sleep'); sleep 0.2; umount -l '$tmp/sess'"
 		t_wait_mount "$tmp/sess"
-		sleep 1.5
-		t_eq "sharing its session with a running process: the normal policy" "$(queue_policy "$sspid")" 0
-		t_match "and it says why" "$(cat "$tmp/sess.log")" 'normal policy \(in the root cpu cgroup, sharing a session'
-		kill "$(cat "$tmp/sess.sleep")"
-		t_check "that process ended: SCHED_IDLE" wait_policy "$sspid" 5
+		t_check "the keeper's session shared with a running process: the server's own, SCHED_IDLE" \
+			wait_policy "$(t_fs_server_wait "$sspid")" 5
 		t_match "and it says why" "$(cat "$tmp/sess.log")" 'SCHED_IDLE \(an autogroup of its own: alone in its session'
+		kill "$(cat "$tmp/sess.sleep")"
 		kill "$sspid"
 		wait "$sspid"
 	fi
 	mkdir -p "$tmp/normal"
 	t_check "--uring-sched=normal starts" t_start_fs "$tmp/normal" --uring-sched=normal
 	sleep 1.5
-	t_eq "--uring-sched=normal: the normal policy" "$(queue_policy "$(cat "$tmp/normal.pid")")" 0
+	t_eq "--uring-sched=normal: the normal policy" "$(queue_policy "$(t_fs_server "$(cat "$tmp/normal.pid")")")" 0
 	t_stop_fs "$tmp/normal"
 fi
 
@@ -217,7 +217,7 @@ if [ -z "$T_TRANSPORT" ] && [ -w "$param" ]; then
 	t_check "--transport=uring starts with the kernel parameter off" t_start_fs "$tmp/u" --transport=uring
 	t_eq "and turned the parameter on" "$(cat "$param")" Y
 	t_match "and serves" "$(cat "$tmp/u/proc/uptime")" '^[0-9]+\.[0-9]+ [0-9]+\.[0-9]+$'
-	upid=$(cat "$tmp/u.pid")
+	upid=$(t_fs_server "$(cat "$tmp/u.pid")")
 	t_eq "over io_uring" "$(rings_of "$upid")" "$(getconf _NPROCESSORS_ONLN)"
 	t_stop_fs "$tmp/u"
 	echo "$saved" >"$param"

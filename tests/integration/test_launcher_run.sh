@@ -174,14 +174,15 @@ t_defer "kill \$(cat '$vdir.pid'); sleep 0.2; umount -l '$vdir'; rm -f '$vdir.pi
 lt_run proclens-test-view --view "$vdir" --memory 128M -- free -m
 t_eq "--view DIR serves the container" "$(printf '%s\n' "$LT_OUT" | awk '/^Mem:/ {print $2}')" 128
 t_check "--view DIR is left mounted" mountpoint -q "$vdir"
-# A daemon that died: its mount is still there but answers ENOTCONN (the kernel's cached
-# attributes would still pass a stat).
+# A daemon that died, keeper and server: its mount is still there but answers ENOTCONN
+# (the kernel's cached attributes would still pass a stat).
 ddir=$(t_mktemp_dir)
 "$PROCLENSFS" --pidfile "$ddir.pid" "$ddir"
 dpid=$(cat "$ddir.pid")
 t_defer "umount -l '$ddir'; rm -f '$ddir.pid'"
 stat "$ddir/proc/meminfo" >/dev/null
-kill -KILL "$dpid"
+dsrv=$(t_fs_server_wait "$dpid")
+kill -KILL "$dpid" $dsrv
 for i in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
 lt_run proclens-test-deadview --view "$ddir" -- true
 t_eq "--view on a dead daemon's mount fails" "$LT_RC" 125

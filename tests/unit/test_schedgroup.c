@@ -67,12 +67,15 @@ static void open_root(void)
 
 static char mine[32]; /* our pid, as a tasks line */
 
+static pid_t keeper; /* probe's pl_sched_probe.keeper */
+
 static int probe(const char *proc_cgroup, bool autogroup, bool alone)
 {
 	struct pl_sched_probe p = {
 	    .root = &root,
 	    .proc_cgroup = proc_cgroup,
 	    .tgid = getpid(),
+	    .keeper = keeper,
 	    .proc_fd = proc_fd,
 	    .autogroup = autogroup,
 	    .session_alone = alone,
@@ -110,6 +113,21 @@ START_TEST(v1_another_process_in_it)
 	open_root();
 	ck_assert_int_eq(probe("1:cpu:/svc\n", true, true), 0);
 	ck_assert_str_eq(why, "/svc holds thread 1 of another process");
+}
+END_TEST
+
+START_TEST(v1_the_keeper_does_not_count)
+{
+	char text[64];
+
+	v1_tree();
+	snprintf(text, sizeof(text), "%s1\n", mine);
+	put("cpu/svc/tasks", text);
+	open_root();
+	keeper = 1;
+	ck_assert_int_eq(probe("1:cpu:/svc\n", true, true), 1);
+	ck_assert_str_eq(why, "the cpu cgroup /svc, ours alone");
+	keeper = 0;
 }
 END_TEST
 
@@ -291,6 +309,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, v1_own_cgroup);
 	tcase_add_test(tc, v1_another_process_in_it);
+	tcase_add_test(tc, v1_the_keeper_does_not_count);
 	tcase_add_test(tc, v1_child_cgroup);
 	tcase_add_test(tc, v1_empty_or_garbled_tasks);
 	tcase_add_test(tc, v1_root_cgroup_autogroup);
