@@ -28,6 +28,13 @@ t_check "the pid file names the keeper, which runs the server" test -n "$server"
 
 # A reader in the cgroup, in our pid namespace, sees the cgroup's numbers.
 read_in_cg() { sh -c "$enter && cat '$mnt/proc/meminfo'"; }
+# readers N: N reads in the cgroup, one after another; says "bad I" and fails at a read
+# without the cgroup's total. Output in $tmp/loop.out.
+readers() {
+	sh -c "$enter && i=0; while [ \$i -lt $1 ]; do
+		grep -q '^MemTotal: *262144 kB' '$mnt/proc/meminfo' || { echo bad \$i; exit 1; }
+		i=\$((i + 1)); done" >"$tmp/loop.out" 2>&1
+}
 t_match "the server serves" "$(read_in_cg)" "$want_total"
 ino_meminfo=$(stat -c %i "$mnt/proc/meminfo")
 ino_online=$(stat -c %i "$mnt/sys/devices/system/cpu/online")
@@ -54,9 +61,7 @@ fi
 
 # ---- SIGKILL of the server, under load ----
 # Readers loop while the server dies; every read must succeed and say the cgroup's total.
-sh -c "$enter && i=0; while [ \$i -lt 400 ]; do
-	grep -q '^MemTotal: *262144 kB' '$mnt/proc/meminfo' || { echo bad \$i; exit 1; }; i=\$((i + 1)); done" \
-	>"$tmp/loop.out" 2>&1 &
+readers 400 &
 loop=$!
 # Open files of the old server: one opened only, one half read.
 exec 7<"$mnt/proc/meminfo"
@@ -133,9 +138,7 @@ server=$new
 cp "$PROCLENSFS" "$tmp/bin/proclensfs.new"
 mv "$tmp/bin/proclensfs.new" "$PROCLENSFS"
 t_match "after the file is replaced, the server runs a deleted program" "$(readlink "/proc/$server/exe")" '\(deleted\)$'
-sh -c "$enter && i=0; while [ \$i -lt 300 ]; do
-	grep -q '^MemTotal: *262144 kB' '$mnt/proc/meminfo' || { echo bad \$i; exit 1; }; i=\$((i + 1)); done" \
-	>"$tmp/loop.out" 2>&1 &
+readers 300 &
 loop=$!
 sleep 0.1
 kill -HUP "$keeper"
