@@ -503,6 +503,39 @@ static bool report_oom(const struct run_state *st, bool in_setup)
 	return true;
 }
 
+/* The child's setup ended before its exec: say what it reported (report, may be NULL),
+ * or that the OOM killer took it; the exit status to use. */
+static int setup_ended(struct run_state *st, pid_t pid, struct pl_err *report)
+{
+	int r, status;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (report) {
+		report->msg[sizeof(report->msg) - 1] = '\0';
+		print_err(report);
+	} else if (!report_oom(st, true)) {
+		fprintf(stderr, "proclens: the container's setup ended without a word\n");
+	}
+	st->child = -1;
+	r = pl_exit_status(status);
+	return r == 0 ? PL_EXIT_SETUP : r;
+}
+
+/* A step of ours on the child failed (r): because the child is already dead (the OOM
+ * killer in its setup takes it, and with it its /proc files), its end is what to tell. */
+static int setup_gone(struct run_state *st, pid_t pid, int r)
+{
+	struct pl_err report;
+	siginfo_t si = {0};
+	ssize_t n;
+
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid != pid)
+		return r;
+	n = receive(st->sync_fd[0], &report, &st->sysinfo_fd);
+	return setup_ended(st, pid, n > 0 && report.err != 0 ? &report : NULL);
+}
+
 /* Clone, map, place, release the child; returns 0 once it has exec'd, or the exit status
  * to use when it reported a failure. */
 static int start(struct run_state *st, struct pl_err *e)
@@ -521,7 +554,7 @@ static int start(struct run_state *st, struct pl_err *e)
 	char ns_path[64];
 	bool placed;
 	ssize_t n;
-	int r, status;
+	int r;
 	pid_t pid;
 
 	st->affinity_known = sched_getaffinity(0, sizeof(st->affinity), &st->affinity) == 0;
@@ -540,18 +573,18 @@ static int start(struct run_state *st, struct pl_err *e)
 	if (o->userns) {
 		r = pl_userns_write_maps(pid, o->userns_host_id, e);
 		if (r < 0)
-			return r;
+			return setup_gone(st, pid, r);
 	}
 	r = send_sync(st, PL_SYNC_GO, NULL, 0, e);
 	if (r < 0)
-		return r;
+		return setup_gone(st, pid, r);
 	spread(st, pid);
 	/* Best effort: without it the teardown is only slower. */
 	snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/mnt", (int)pid);
 	st->mntns_fd = open(ns_path, O_RDONLY | O_CLOEXEC);
 	r = place(st, placed, e);
 	if (r < 0)
-		return r;
+		return setup_gone(st, pid, r);
 	if (st->tty_open) {
 		close(st->tty.slave_fd);
 		st->tty.slave_fd = -1;
@@ -562,17 +595,7 @@ static int start(struct run_state *st, struct pl_err *e)
 	n = receive(st->sync_fd[0], &report, &st->sysinfo_fd);
 	if (n > 0 && report.err == 0)
 		return 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (n > 0) {
-		report.msg[sizeof(report.msg) - 1] = '\0';
-		print_err(&report);
-	} else if (!report_oom(st, true)) {
-		fprintf(stderr, "proclens: the container's setup ended without a word\n");
-	}
-	st->child = -1;
-	r = pl_exit_status(status);
-	return r == 0 ? PL_EXIT_SETUP : r;
+	return setup_ended(st, pid, n > 0 ? &report : NULL);
 }
 
 /* The command has exited: if its exec (or --init's fork) failed, the reason is waiting on
