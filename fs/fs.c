@@ -49,7 +49,6 @@ static int node_path(const struct pl_tree *t, uint32_t idx, char *buf, size_t si
 struct replay {
 	struct pl_fs *fs;
 	bool any_static;
-	int err;
 };
 
 static int replay_record(void *ctx, const struct pl_ms_record *rec)
@@ -102,8 +101,8 @@ static int assign_inodes(struct pl_fs *fs)
 	for (uint32_t i = 0; i < fs->tree.n; i++) {
 		if (fs->node_ino[i])
 			continue;
-		fs->node_ino[i] = rp.any_static ? ++fs->ino_max : i + 1;
-		if (!rp.any_static && fs->node_ino[i] > fs->ino_max)
+		fs->node_ino[i] = rp.any_static ? fs->ino_max + 1 : i + 1;
+		if (fs->node_ino[i] > fs->ino_max)
 			fs->ino_max = fs->node_ino[i];
 		if (fs->cfg.state) {
 			r = node_path(&fs->tree, i, path, sizeof(path));
@@ -298,9 +297,8 @@ static bool static_node(const struct pl_fs *fs, uint64_t ino, uint32_t *idx)
 	return true;
 }
 
-static uint64_t mirror_ino(const struct pl_fs *fs, uint32_t idx)
+static uint64_t mirror_ino(uint32_t idx)
 {
-	(void)fs;
 	return PL_FS_MIRROR_INO_BASE + idx;
 }
 
@@ -364,7 +362,7 @@ static int mirror_entry(struct pl_fs *fs, const char *host_rel, uint32_t spec, s
 	r = pl_mirrors_intern(&fs->mirrors, host_rel, st->st_mode & S_IFMT, spec, &idx);
 	if (r < 0)
 		return r;
-	st->st_ino = mirror_ino(fs, idx);
+	st->st_ino = mirror_ino(idx);
 	return 0;
 }
 

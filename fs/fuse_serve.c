@@ -284,10 +284,9 @@ int pl_fuse_serve(struct pl_fuse_conn *c, const struct pl_serve_opts *opts)
 			pl_log_err("cannot set up FUSE over io_uring: %s", strerror(-r));
 	}
 	for (unsigned i = 0; i < threads && r == 0; i++)
-		r = pl_threads_add(&s.threads, dev_worker, &s);
-	if (r < 0) {
-		if (!s.uring)
+		if ((r = pl_threads_add(&s.threads, dev_worker, &s)) < 0)
 			pl_log_err("cannot start serving threads: %s", strerror(-r));
+	if (r < 0) {
 		atomic_store(&c->stop, true);
 	} else if (adopted) {
 		if (s.uring) {

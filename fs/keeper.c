@@ -13,6 +13,7 @@
 #include "keeper.h"
 #include "mountstate.h"
 #include "proclens/log.h"
+#include "proclens/util.h"
 
 /* A server that dies within this of its start waits longer before the next one starts,
  * doubling up to the maximum: a server that cannot start must not spin. */
@@ -29,18 +30,15 @@ struct keeper {
 	char exe_path[PATH_MAX]; /* where we were started from: an upgrade replaces it */
 	int exe_fd;		 /* what we were started from, should the path go away */
 	pid_t server;
-	struct timespec started;
+	uint64_t started_ns;
 	bool stopping, replacing;
 	unsigned quick_deaths; /* in a row */
 	unsigned delay_ms;
 };
 
-static uint64_t ms_since(const struct timespec *t)
+static uint64_t ms_since(uint64_t ns)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)(now.tv_sec - t->tv_sec) * 1000 + (uint64_t)(now.tv_nsec - t->tv_nsec) / 1000000;
+	return (pl_now_monotonic_ns() - ns) / 1000000;
 }
 
 static int keep_open(int fd)
@@ -58,11 +56,13 @@ static void start_server(struct keeper *kp)
 
 	if (pid < 0) {
 		pl_log_err("cannot start a server: %s", strerror(errno));
+		if (kp->delay_ms < FIRST_DELAY_MS) /* try again, but not in a tight loop */
+			kp->delay_ms = FIRST_DELAY_MS;
 		return;
 	}
 	if (pid > 0) {
 		kp->server = pid;
-		clock_gettime(CLOCK_MONOTONIC, &kp->started);
+		kp->started_ns = pl_now_monotonic_ns();
 		return;
 	}
 	/* Its own session: a terminal's ^C goes to the keeper, which stops it, and the server
@@ -94,7 +94,7 @@ static void describe(int status, char *buf, size_t size)
 static int server_ended(struct keeper *kp, int status)
 {
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	uint64_t lived = ms_since(&kp->started);
+	uint64_t lived = ms_since(kp->started_ns);
 	char how[128];
 
 	kp->server = 0;
@@ -120,10 +120,12 @@ static int server_ended(struct keeper *kp, int status)
 	 * keeps dying early after a growing pause. */
 	kp->quick_deaths = lived < QUICK_DEATH_MS ? kp->quick_deaths + 1 : 0;
 	kp->delay_ms = 0;
-	for (unsigned i = 1; i < kp->quick_deaths && kp->delay_ms < MAX_DELAY_MS; i++)
-		kp->delay_ms = kp->delay_ms ? kp->delay_ms * 2 : FIRST_DELAY_MS;
-	if (kp->delay_ms > MAX_DELAY_MS)
-		kp->delay_ms = MAX_DELAY_MS;
+	if (kp->quick_deaths > 1) {
+		unsigned doublings = kp->quick_deaths - 2 < 8 ? kp->quick_deaths - 2 : 8;
+		kp->delay_ms = FIRST_DELAY_MS << doublings;
+		if (kp->delay_ms > MAX_DELAY_MS)
+			kp->delay_ms = MAX_DELAY_MS;
+	}
 	pl_log_warn("the server %s after %llu ms: starting another%s", how, (unsigned long long)lived,
 		    kp->delay_ms ? " shortly" : "");
 	return -1;
@@ -132,7 +134,7 @@ static int server_ended(struct keeper *kp, int status)
 int pl_keeper_run(const struct pl_keeper *k)
 {
 	struct keeper kp = {.k = k, .exe_fd = -1};
-	struct timespec stop_asked = {0};
+	uint64_t stop_asked_ns = 0;
 	sigset_t set;
 	ssize_t n;
 	int result = -1;
@@ -166,7 +168,7 @@ int pl_keeper_run(const struct pl_keeper *k)
 		} else if (kp.stopping) {
 			wait.tv_nsec = 100 * 1000000;
 			timeout = &wait;
-			if (ms_since(&stop_asked) > STOP_GRACE_MS) {
+			if (ms_since(stop_asked_ns) > STOP_GRACE_MS) {
 				pl_log_warn("the server %d has not stopped: killing it", (int)kp.server);
 				kill(kp.server, SIGKILL);
 			}
@@ -183,7 +185,7 @@ int pl_keeper_run(const struct pl_keeper *k)
 			if (!kp.stopping) {
 				pl_log_info("%s: stopping", strsignal(sig));
 				kp.stopping = true;
-				clock_gettime(CLOCK_MONOTONIC, &stop_asked);
+				stop_asked_ns = pl_now_monotonic_ns();
 				if (kp.server)
 					kill(kp.server, SIGTERM);
 			}

@@ -391,10 +391,8 @@ static int send_sync(struct run_state *st, uint8_t what, const int *fds, unsigne
 		m.ignored_signals = ignored_signals();
 	r = pl_chan_send(st->sync_fd[0], &m, sizeof(m), fds, n_fds);
 
-	/* EPIPE, or ECONNRESET when it died with our earlier message unread (the OOM killer
-	 * in its setup): the child failed already; its report, read next, or its death
-	 * says why. */
-	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+	/* EPIPE: the child failed already; its report, read next, says why. */
+	if (r < 0 && r != -EPIPE)
 		return pl_errf(e, r, "cannot start the container");
 	return 0;
 }
@@ -523,15 +521,25 @@ static int setup_ended(struct run_state *st, pid_t pid, struct pl_err *report)
 }
 
 /* A step of ours on the child failed (r): because the child is already dead (the OOM
- * killer in its setup takes it, and with it its /proc files), its end is what to tell. */
+ * killer in its setup takes it, and with it its /proc files and its end of the channel),
+ * its end is what to tell. A dying task drops its files and namespaces before it can be
+ * waited for, so errors that say "gone" wait a little for it. */
 static int setup_gone(struct run_state *st, pid_t pid, int r)
 {
+	bool gone_like = r == -ENOENT || r == -ESRCH || r == -ECONNRESET || r == -EPIPE;
 	struct pl_err report;
 	siginfo_t si = {0};
 	ssize_t n;
 
-	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid != pid)
-		return r;
+	for (int i = 0;; i++) {
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+			return r;
+		if (si.si_pid == pid)
+			break;
+		if (!gone_like || i == 100)
+			return r;
+		usleep(1000);
+	}
 	n = receive(st->sync_fd[0], &report, &st->sysinfo_fd);
 	return setup_ended(st, pid, n > 0 && report.err != 0 ? &report : NULL);
 }

@@ -158,7 +158,6 @@ kill -KILL "$new"
 sleep 1
 t_check "a keeper whose program is broken stays" kill -0 "$keeper"
 t_check "and its mount stays" mountpoint -q "$mnt"
-cp "$tmp/bin/broken" "$tmp/bin/proclensfs.old" # keep the broken one out of the way
 cp "$(readlink -f "$BUILD/proclensfs")" "$tmp/bin/proclensfs.new"
 mv "$tmp/bin/proclensfs.new" "$PROCLENSFS"
 out=$(sh -c "$enter && timeout 15 cat '$mnt/proc/meminfo'")
