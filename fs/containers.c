@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fs_internal.h"
+#include "mountstate.h"
 #include "proclens/cleanup.h"
 #include "proclens/cpuview.h"
 #include "proclens/identity.h"
@@ -133,6 +134,66 @@ void pl_containers_destroy(struct pl_containers *cs)
 	pthread_mutex_destroy(&cs->lock);
 }
 
+/* ---- memos: what a container's views remember, kept for the next server ---- */
+
+static void memo_restore(struct pl_fs *fs, struct pl_container *c)
+{
+	struct pl_ms_memo m = { .key = c->key, .init_start_ns = c->init_start_ns, .own_ns = c->own_ns };
+	uint64_t *u, *s, *i;
+
+	if (!fs->cfg.state)
+		return;
+	u = calloc(PL_MS_MEMO_CPUS, sizeof(*u));
+	s = calloc(PL_MS_MEMO_CPUS, sizeof(*s));
+	i = calloc(PL_MS_MEMO_CPUS, sizeof(*i));
+	if (u && s && i && pl_mountstate_memo_load(fs->cfg.state, &m, u, s, i)) {
+		for (int k = 0; k < 3; k++)
+			c->loadavg.avg_fixed[k] = m.loadavg[k];
+		c->loadavg.last_sample_ns = m.loadavg_last_ns;
+		c->loadavg.sampled = m.loadavg_sampled;
+		if (m.ncpu) {
+			c->hist.ncpu = m.ncpu;
+			c->hist.init_start_ns = c->init_start_ns;
+			c->hist.user_ns = u;
+			c->hist.system_ns = s;
+			c->hist.idle_ns = i;
+			return;
+		}
+	}
+	free(u);
+	free(s);
+	free(i);
+}
+
+static void memo_save_locked(struct pl_fs *fs, struct pl_container *c)
+{
+	struct pl_ms_memo m = {
+		.key = c->key,
+		.init_start_ns = c->init_start_ns,
+		.own_ns = c->own_ns,
+		.loadavg_last_ns = c->loadavg.last_sample_ns,
+		.loadavg_sampled = c->loadavg.sampled,
+	};
+	bool hist = c->hist.user_ns && c->hist.system_ns && c->hist.idle_ns &&
+		    c->hist.init_start_ns == c->init_start_ns && c->hist.ncpu <= PL_MS_MEMO_CPUS;
+
+	if (!fs->cfg.state)
+		return;
+	for (int k = 0; k < 3; k++)
+		m.loadavg[k] = c->loadavg.avg_fixed[k];
+	m.ncpu = hist ? c->hist.ncpu : 0;
+	/* Best effort: without a memo a new server starts this container's afresh. */
+	(void)pl_mountstate_memo_save(fs->cfg.state, &m, c->hist.user_ns, c->hist.system_ns, c->hist.idle_ns);
+}
+
+static bool changes_memo(const struct pl_fs *fs, const struct pl_view *v)
+{
+	for (size_t k = 0; k < sizeof(fs->memo_views) / sizeof(fs->memo_views[0]); k++)
+		if (v == fs->memo_views[k])
+			return true;
+	return false;
+}
+
 static struct pl_container *container_alloc(void)
 {
 	struct pl_container *c = calloc(1, sizeof(*c));
@@ -192,6 +253,7 @@ static int container_new_foreign(struct pl_fs *fs, pid_t caller, uint64_t ns, st
 		r = -ESRCH;
 		goto fail;
 	}
+	memo_restore(fs, c);
 	*out = c;
 	return 0;
 fail:
@@ -223,6 +285,7 @@ static int container_new_own(struct pl_fs *fs, char *key_text, uint64_t hash, co
 	c->cg_valid = true;
 	c->cg_at_ns = UINT64_MAX; /* the key is the cgroup: never re-read */
 	c->cg_text = key_text;
+	memo_restore(fs, c);
 	*out = c;
 	return 0;
 }
@@ -484,6 +547,8 @@ int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct p
 		return r;
 	}
 	slot->logged_err = 0;
+	if (changes_memo(fs, v))
+		memo_save_locked(fs, c);
 	pl_rendered_put(slot->r);
 	if (fs->cfg.cache_ms) {
 		atomic_fetch_add_explicit(&rd->refs, 1, memory_order_relaxed);
@@ -542,8 +607,10 @@ void pl_containers_sample_loadavg(struct pl_fs *fs)
 
 		pthread_mutex_lock(&c->lock);
 		src.now_ns = pl_now_boottime_ns();
-		if (refresh_cgroup_locked(fs, c, pl_now_monotonic_ns()) >= 0)
+		if (refresh_cgroup_locked(fs, c, pl_now_monotonic_ns()) >= 0) {
 			pl_loadavg_sample(&src, &c->loadavg);
+			memo_save_locked(fs, c);
+		}
 		pthread_mutex_unlock(&c->lock);
 		pl_container_put(fs, c);
 	}

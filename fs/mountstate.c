@@ -11,9 +11,24 @@
 #include "mountstate.h"
 
 #define MS_MAGIC 0x31534d53464c50ull /* "PLFSMS1" */
-/* Sparse: pages exist once written. 64k mirror nodes of ~100 bytes fit. */
+/* Sparse: pages exist once written. The log takes up to 8 MiB (64k mirror nodes of ~100
+ * bytes fit), the memo table the other 8. */
 #define MS_SIZE (16u << 20)
 #define MS_LOG_START 4096u
+#define MS_MEMO_START (8u << 20)
+#define MS_LOG_MAX (MS_MEMO_START - MS_LOG_START)
+#define MS_MEMO_SLOT_SIZE 8192u
+#define MS_MEMO_SLOTS ((MS_SIZE - MS_MEMO_START) / MS_MEMO_SLOT_SIZE)
+#define MS_MEMO_PROBE 8u /* slots a memo may take, from its hash on */
+
+struct ms_memo_slot {
+	_Atomic uint32_t seq; /* odd while written */
+	uint32_t used;
+	uint64_t stamp; /* of the last save: the least recent gives way */
+	struct pl_ms_memo m;
+	uint64_t user[PL_MS_MEMO_CPUS], system[PL_MS_MEMO_CPUS], idle[PL_MS_MEMO_CPUS];
+};
+_Static_assert(sizeof(struct ms_memo_slot) <= MS_MEMO_SLOT_SIZE, "a memo fits its slot");
 
 struct ms_header {
 	uint64_t magic;
@@ -21,12 +36,15 @@ struct ms_header {
 	uint32_t pad;
 	struct pl_ms_init init;
 	_Atomic uint64_t log_len; /* bytes of records after MS_LOG_START */
+	uint64_t memo_clock;      /* stamps saves, under the memo lock */
 };
 
 struct pl_mountstate {
 	struct ms_header *h;
 	char *log;
+	char *memo; /* NULL: the log has taken its place */
 	pthread_mutex_t lock;
+	pthread_mutex_t memo_lock;
 };
 
 int pl_mountstate_create(void)
@@ -68,7 +86,11 @@ int pl_mountstate_open(int fd, struct pl_mountstate **out)
 		pl_mountstate_close(ms);
 		return -EINVAL;
 	}
+	/* An older keeper's file could have a log past MS_LOG_MAX: no memos then. */
+	if (atomic_load(&ms->h->log_len) <= MS_LOG_MAX)
+		ms->memo = (char *)map + MS_MEMO_START;
 	pthread_mutex_init(&ms->lock, NULL);
+	pthread_mutex_init(&ms->memo_lock, NULL);
 	*out = ms;
 	return 0;
 }
@@ -112,7 +134,7 @@ int pl_mountstate_append(struct pl_mountstate *ms, enum pl_ms_kind kind, uint64_
 
 	pthread_mutex_lock(&ms->lock);
 	off = atomic_load(&ms->h->log_len);
-	if (off + len > MS_SIZE - MS_LOG_START) {
+	if (off + len > (ms->memo ? MS_LOG_MAX : MS_SIZE - MS_LOG_START)) {
 		r = -ENOSPC;
 		goto out;
 	}
@@ -148,4 +170,85 @@ int pl_mountstate_each(const struct pl_mountstate *ms, int (*fn)(void *ctx, cons
 		off += rec->len;
 	}
 	return 0;
+}
+
+/* ---- memos ---- */
+
+static struct ms_memo_slot *memo_slot(const struct pl_mountstate *ms, const struct pl_ms_memo *m, unsigned i)
+{
+	uint64_t h = (m->key ^ (m->init_start_ns * 0x9e3779b97f4a7c15ull) ^ m->own_ns) * 0xff51afd7ed558ccdull;
+
+	return (struct ms_memo_slot *)(ms->memo + ((h >> 32) + i) % MS_MEMO_SLOTS * MS_MEMO_SLOT_SIZE);
+}
+
+static bool memo_is(const struct ms_memo_slot *s, const struct pl_ms_memo *m)
+{
+	return s->used && s->m.key == m->key && s->m.init_start_ns == m->init_start_ns &&
+	       s->m.own_ns == m->own_ns;
+}
+
+int pl_mountstate_memo_save(struct pl_mountstate *ms, const struct pl_ms_memo *m, const uint64_t *user,
+			    const uint64_t *system, const uint64_t *idle)
+{
+	struct ms_memo_slot *s = NULL;
+	size_t n = m->ncpu * sizeof(uint64_t);
+	uint32_t seq;
+
+	if (m->ncpu > PL_MS_MEMO_CPUS)
+		return -E2BIG;
+	if (!ms->memo)
+		return -ENOSPC;
+	pthread_mutex_lock(&ms->memo_lock);
+	/* Its own slot, else a free one, else the least recently saved. */
+	for (unsigned i = 0; i < MS_MEMO_PROBE; i++) {
+		struct ms_memo_slot *c = memo_slot(ms, m, i);
+		if (memo_is(c, m)) {
+			s = c;
+			break;
+		}
+		if (!s || (s->used && (!c->used || c->stamp < s->stamp)))
+			s = c;
+	}
+	seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+	atomic_store_explicit(&s->seq, seq | 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	s->m = *m;
+	if (n) {
+		memcpy(s->user, user, n);
+		memcpy(s->system, system, n);
+		memcpy(s->idle, idle, n);
+	}
+	s->used = 1;
+	s->stamp = ++ms->h->memo_clock;
+	atomic_store_explicit(&s->seq, (seq | 1) + 1, memory_order_release);
+	pthread_mutex_unlock(&ms->memo_lock);
+	return 0;
+}
+
+bool pl_mountstate_memo_load(const struct pl_mountstate *ms, struct pl_ms_memo *m, uint64_t *user,
+			     uint64_t *system, uint64_t *idle)
+{
+	if (!ms->memo)
+		return false;
+	for (unsigned i = 0; i < MS_MEMO_PROBE; i++) {
+		struct ms_memo_slot *s = memo_slot(ms, m, i);
+		uint32_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+		struct pl_ms_memo got;
+
+		if (seq & 1 || !memo_is(s, m))
+			continue;
+		got = s->m;
+		if (got.ncpu > PL_MS_MEMO_CPUS)
+			return false;
+		memcpy(user, s->user, got.ncpu * sizeof(uint64_t));
+		memcpy(system, s->system, got.ncpu * sizeof(uint64_t));
+		memcpy(idle, s->idle, got.ncpu * sizeof(uint64_t));
+		atomic_thread_fence(memory_order_acquire);
+		/* Rewritten while copied (another thread of ours saving it): none is kept. */
+		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != seq)
+			return false;
+		*m = got;
+		return true;
+	}
+	return false;
 }

@@ -16,8 +16,14 @@
  *   is host path H". A newer binary with other files keeps the old numbers of the paths it
  *   still has and appends the new ones.
  *
+ * - memos: per container, what the views remember between reads (the `stat` counters last
+ *   shown, which never go backwards, and the load average's history), rewritten in place
+ *   when they change, so that a new server carries on where the old one stopped.
+ *
  * The log is written by one thread at a time (the caller holds a lock) and published by
- * storing its length last, so a server killed mid-append leaves the previous state. */
+ * storing its length last, so a server killed mid-append leaves the previous state. A memo
+ * slot has a sequence count, odd while it is written: one a server was killed writing is
+ * ignored (its container starts afresh, as it would without a memo). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,3 +69,32 @@ int pl_mountstate_append(struct pl_mountstate *ms, enum pl_ms_kind kind, uint64_
 /* The records in order: fn's non-zero return stops the walk and is returned. */
 int pl_mountstate_each(const struct pl_mountstate *ms, int (*fn)(void *ctx, const struct pl_ms_record *rec),
 		       void *ctx);
+
+/* ---- memos ---- */
+#define PL_MS_MEMO_CPUS 336 /* per-CPU counters kept; a container seeing more keeps its load only */
+
+struct pl_ms_memo {
+	/* which container: the key and start of containers.c */
+	uint64_t key;
+	uint64_t init_start_ns;
+	uint32_t own_ns;
+	/* the stat history: ncpu entries of user, system and idle, 0: none */
+	uint32_t ncpu;
+	/* the load average (struct pl_loadavg) */
+	uint64_t loadavg[3];
+	uint64_t loadavg_last_ns;
+	uint32_t loadavg_sampled;
+	uint32_t pad;
+};
+
+/* Store the memo of container m (its key, start and own_ns) with the ncpu counters of
+ * user, system and idle (ignored when m->ncpu is 0). A full table gives up the slot used
+ * least recently. -E2BIG: m->ncpu above PL_MS_MEMO_CPUS; -ENOSPC: no memo table (a state
+ * file whose log filled it). Safe to call from any thread. */
+int pl_mountstate_memo_save(struct pl_mountstate *ms, const struct pl_ms_memo *m, const uint64_t *user,
+			    const uint64_t *system, const uint64_t *idle);
+/* Find the memo of container m (key, init_start_ns, own_ns set by the caller): fills the
+ * rest of m and, for m->ncpu entries, user, system and idle (PL_MS_MEMO_CPUS each). false:
+ * none, or one being written. */
+bool pl_mountstate_memo_load(const struct pl_mountstate *ms, struct pl_ms_memo *m, uint64_t *user,
+			     uint64_t *system, uint64_t *idle);
