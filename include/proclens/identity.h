@@ -8,8 +8,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Inode number of PID's pid namespace (/proc/PID/ns/pid). */
+/* Inode number of PID's pid namespace (/proc/PID/ns/pid). -EIO: a link text we cannot read. */
 int pl_pidns_ino(int proc_fd, pid_t pid, uint64_t *ino);
+/* The inode number in a namespace link's text ("pid:[4026531836]") of that TYPE ("pid").
+ * -EINVAL: another type or not of that form; -ERANGE: too large. */
+int pl_ns_link_ino(const char *link, const char *type, uint64_t *ino);
 
 /* The pid, in our pid namespace, of pid 1 of PID's pid namespace.
  * Uses the NS_GET_TGID_FROM_PIDNS ioctl (Linux 6.10+); on older kernels walks PID's

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proclens/identity.h"
@@ -44,6 +45,45 @@ START_TEST(own_namespace_init_is_pid1)
 }
 END_TEST
 
+/* The link's text names the inode that following the link reaches. */
+START_TEST(pidns_ino_is_the_links_inode)
+{
+	int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	uint64_t ino = 0;
+	struct stat st;
+
+	ck_assert_int_ge(proc_fd, 0);
+	ck_assert_int_eq(stat("/proc/self/ns/pid", &st), 0);
+	ck_assert_int_eq(pl_pidns_ino(proc_fd, getpid(), &ino), 0);
+	ck_assert_uint_eq(ino, (uint64_t)st.st_ino);
+	close(proc_fd);
+}
+END_TEST
+
+START_TEST(ns_link_parse)
+{
+	uint64_t ino = 7;
+
+	ck_assert_int_eq(pl_ns_link_ino("pid:[4026531836]", "pid", &ino), 0);
+	ck_assert_uint_eq(ino, 4026531836u);
+	ck_assert_int_eq(pl_ns_link_ino("pid:[0]", "pid", &ino), 0);
+	ck_assert_uint_eq(ino, 0);
+	ino = 7;
+	ck_assert_int_eq(pl_ns_link_ino("net:[4026531840]", "pid", &ino), -EINVAL);
+	ck_assert_int_eq(pl_ns_link_ino("pid_for_children:[1]", "pid", &ino), -EINVAL);
+	ck_assert_int_eq(pl_ns_link_ino("pid:[]", "pid", &ino), -EINVAL);
+	ck_assert_int_eq(pl_ns_link_ino("pid:[12", "pid", &ino), -EINVAL);
+	ck_assert_int_eq(pl_ns_link_ino("pid:12]", "pid", &ino), -EINVAL);
+	ck_assert_int_eq(pl_ns_link_ino("pid:[1 2]", "pid", &ino), -EINVAL);
+	ck_assert_int_eq(pl_ns_link_ino("pid:[-1]", "pid", &ino), -EINVAL);
+	ck_assert_int_eq(pl_ns_link_ino("pid:[ 1]", "pid", &ino), -EINVAL);
+	ck_assert_int_eq(pl_ns_link_ino("", "pid", &ino), -EINVAL);
+	ck_assert_int_eq(pl_ns_link_ino("pid:[99999999999999999999]", "pid", &ino), -ERANGE);
+	ck_assert_int_eq(pl_ns_link_ino("pid:[123456789012345678901234]", "pid", &ino), -EINVAL);
+	ck_assert_uint_eq(ino, 7); /* untouched on error */
+}
+END_TEST
+
 static Suite *identity_suite(void)
 {
 	Suite *s = suite_create("identity");
@@ -51,6 +91,8 @@ static Suite *identity_suite(void)
 
 	tcase_add_test(tc, nspid_parse);
 	tcase_add_test(tc, own_namespace_init_is_pid1);
+	tcase_add_test(tc, pidns_ino_is_the_links_inode);
+	tcase_add_test(tc, ns_link_parse);
 	suite_add_tcase(s, tc);
 	return s;
 }
