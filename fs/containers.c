@@ -87,6 +87,68 @@ static bool pidfd_alive(int pidfd)
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for any thread, not only a group leader */
+#endif
+
+/* The pid namespace of the reader with pid `caller` (a thread id, as FUSE names readers).
+ * Every open asks. A reader in another namespace that opens a second time is kept with a
+ * pidfd, whose liveness check (0.5 us) then stands in for reading /proc/PID/ns/pid (3 us):
+ * top, a process reading several files, a server's threads. A first open only marks its
+ * slot, since a pidfd costs more to make (6 us) than the read it saves, and most readers
+ * (free, cat) open once. */
+static int reader_pidns(struct pl_fs *fs, pid_t caller, uint64_t *ns)
+{
+	struct pl_containers *cs = &fs->containers;
+	struct pl_reader_ns *e = &cs->readers[(uint32_t)caller % PL_READER_SLOTS];
+	bool again;
+	int fd, r;
+
+	pthread_mutex_lock(&cs->readers_lock);
+	/* Alive: the pid still names the task the namespace was read for. */
+	if (e->pidfd >= 0 && e->pid == caller && pidfd_alive(e->pidfd)) {
+		*ns = e->ns;
+		pthread_mutex_unlock(&cs->readers_lock);
+		return 0;
+	}
+	again = e->pidfd < 0 && e->pid == caller;
+	pthread_mutex_unlock(&cs->readers_lock);
+
+	if (!again) {
+		r = pl_pidns_ino(fs->host.proc_fd, caller, ns);
+		if (r < 0 || *ns == fs->self_pidns) /* ours: seen by its cgroup, read each open */
+			return r;
+		pthread_mutex_lock(&cs->readers_lock);
+		/* A kept reader that is alive keeps its slot. */
+		if (e->pidfd < 0 || !pidfd_alive(e->pidfd)) {
+			if (e->pidfd >= 0)
+				close(e->pidfd);
+			e->pid = caller;
+			e->pidfd = -1;
+		}
+		pthread_mutex_unlock(&cs->readers_lock);
+		return 0;
+	}
+	/* The pidfd first: a task alive after the read below was the pid's during it. */
+	fd = (int)syscall(SYS_pidfd_open, caller, PIDFD_THREAD);
+	if (fd < 0 && errno == EINVAL)
+		fd = (int)syscall(SYS_pidfd_open, caller, 0); /* before 6.9: group leaders only */
+	r = pl_pidns_ino(fs->host.proc_fd, caller, ns);
+	if (fd < 0 || r < 0 || *ns == fs->self_pidns || !pidfd_alive(fd)) {
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	pthread_mutex_lock(&cs->readers_lock);
+	if (e->pidfd >= 0)
+		close(e->pidfd);
+	e->pid = caller;
+	e->pidfd = fd;
+	e->ns = *ns;
+	pthread_mutex_unlock(&cs->readers_lock);
+	return 0;
+}
+
 static uint64_t hash_text(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
@@ -99,6 +161,9 @@ static uint64_t hash_text(const char *s)
 int pl_containers_init(struct pl_containers *cs)
 {
 	memset(cs, 0, sizeof(*cs));
+	for (size_t i = 0; i < PL_READER_SLOTS; i++)
+		cs->readers[i].pidfd = -1;
+	pthread_mutex_init(&cs->readers_lock, NULL);
 	return -pthread_mutex_init(&cs->lock, NULL);
 }
 
@@ -131,6 +196,10 @@ void pl_containers_destroy(struct pl_containers *cs)
 		}
 		cs->bucket[b] = NULL;
 	}
+	for (size_t i = 0; i < PL_READER_SLOTS; i++)
+		if (cs->readers[i].pidfd >= 0)
+			close(cs->readers[i].pidfd);
+	pthread_mutex_destroy(&cs->readers_lock);
 	pthread_mutex_destroy(&cs->lock);
 }
 
@@ -358,7 +427,7 @@ int pl_container_get(struct pl_fs *fs, pid_t caller, struct pl_container **out)
 
 	if (caller <= 0)
 		return -ESRCH; /* the kernel could not name the reader in our pid namespace */
-	r = pl_pidns_ino(fs->host.proc_fd, caller, &ns);
+	r = reader_pidns(fs, caller, &ns);
 	if (r < 0)
 		return r;
 	if (ns != fs->self_pidns) {

@@ -24,12 +24,23 @@ struct pl_rendered *pl_rendered_new(const char *data, size_t len);
 struct pl_container;
 
 #define PL_CONTAINER_BUCKETS 256
+#define PL_READER_SLOTS 128
+
+/* A reader in another pid namespace, remembered: the namespace of a task never changes, and
+ * a pidfd tells whether the pid still names the task it was read for. */
+struct pl_reader_ns {
+	pid_t pid;
+	int pidfd; /* -1: empty */
+	uint64_t ns;
+};
 
 struct pl_containers {
 	pthread_mutex_t lock;
 	struct pl_container *bucket[PL_CONTAINER_BUCKETS];
 	size_t count;
 	uint64_t last_sweep_ns;
+	pthread_mutex_t readers_lock;
+	struct pl_reader_ns readers[PL_READER_SLOTS]; /* by pid, one per slot */
 };
 
 struct pl_fs {

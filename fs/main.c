@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,6 +96,19 @@ static int append_fuse_opt(struct options *o, const char *opt)
 	strcpy(grown + old, opt);
 	o->fuse_opts = grown;
 	return 0;
+}
+
+/* Each container the daemon serves holds two descriptors (its init's pidfd and pid
+ * namespace), each remembered reader one: the usual soft limit of 1024 would cap a host at a
+ * few hundred containers. Nothing here uses select(), so take the hard limit. */
+static void raise_nofile_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl); /* best effort: the old limit still works */
+	}
 }
 
 static unsigned default_threads(void)
@@ -463,6 +477,7 @@ int main(int argc, char **argv)
 	}
 	if (o.serve.threads == 0)
 		o.serve.threads = default_threads();
+	raise_nofile_limit();
 	if (serve_env)
 		return serve_main(&o, serve_env);
 	pl_log_setup("proclensfs", PL_LOG_STDERR, o.debug);

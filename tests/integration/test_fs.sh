@@ -69,6 +69,49 @@ b=$(t_in_container "$mnt" "$cgs2" 'awk "/^MemTotal/ {print \$2}" /proc/meminfo')
 t_eq "container A sees its own limit" "$a" $((256 * 1024))
 t_eq "container B sees its own limit" "$b" $((512 * 1024))
 
+# ---- a reader's pid coming back in another container ----
+# The daemon keeps a reader's pid namespace by pid, with a pidfd that tells whether the pid
+# still names that task. Container A's pid 1 reads and exits; container B's pid 1 is given
+# the same host pid (through ns_last_pid): it must see its own limit, never A's.
+# ct_read CGS OUT [LAST_PID]: in the background, a container whose pid 1 reads MemTotal
+# itself (redirections of the shell's read builtin: no child) into OUT, then waits for
+# OUT.go; with LAST_PID, the pid before its pid 1's. Sets ct (the pid of its unshare).
+ct_script=$tmp/ct-read.sh
+{
+	for f in "$mnt"/proc/*; do echo "mount --bind '$f' '/proc/${f##*/}'"; done
+	# Twice: the daemon keeps a reader from its second open on.
+	echo 'read -r _ total _ </proc/meminfo; read -r _ total _ </proc/meminfo'
+	echo 'echo "$total" >"$1.tmp"; mv "$1.tmp" "$1"'
+	echo 'while [ ! -e "$1.go" ]; do sleep 0.05; done'
+} >"$ct_script"
+ct_read() {
+	local last=${3:+echo $3 >/proc/sys/kernel/ns_last_pid &&}
+	rm -f "$2" "$2.go"
+	# shellcheck disable=SC2086
+	sh -c "$(t_cg_enter_cmd $1) && $last exec unshare --pid --fork --mount --propagation private --mount-proc sh '$ct_script' '$2'" &
+	ct=$!
+	for i in $(seq 200); do [ -e "$2" ] && break; sleep 0.05; done
+}
+ct_read "$cgs" "$tmp/a.out"
+pid_a=$(pgrep -P "$ct")
+t_eq "container A's pid 1 reads its own limit" "$(cat "$tmp/a.out")" $((256 * 1024))
+touch "$tmp/a.out.go"
+wait "$ct"
+reused=
+for try in $(seq 20); do
+	ct_read "$cgs2" "$tmp/b.out" $((pid_a - 1))
+	[ "$(pgrep -P "$ct")" = "$pid_a" ] && reused=1
+	b=$(cat "$tmp/b.out")
+	touch "$tmp/b.out.go"
+	wait "$ct"
+	[ -n "$reused" ] && break
+done
+if [ -n "$reused" ]; then
+	t_eq "container B's pid 1 with container A's old pid sees B's limit" "$b" $((512 * 1024))
+else
+	t_log "could not give container B's pid 1 pid $pid_a in 20 tries: pid reuse not tested"
+fi
+
 # ---- a limit set on an ancestor applies to the child ----
 if t_cgroup_v2; then
 	parent=$(echo "$cgs" | awk '{print $1}')
@@ -92,7 +135,14 @@ fi
 # ---- read semantics ----
 # A second daemon whose renders stay put for a minute, so reads of one open can be compared
 # byte for byte whatever the counters do.
+# Started with a low soft limit on descriptors, which the daemon raises to the hard one.
+soft=$(ulimit -Sn)
+ulimit -Sn 256
 t_start_fs "$tmp/still" --cache-ms 60000 || t_fail "cannot start a second daemon"
+ulimit -Sn "$soft"
+still=$(t_fs_server_wait "$(cat "$tmp/still.pid")")
+t_eq "the daemon takes the hard limit of open files as its soft one" \
+	"$(awk '/^Max open files/ {print $4 == $5 ? "raised" : $4 " of " $5}' "/proc/$still/limits")" raised
 for f in meminfo cpuinfo stat uptime; do
 	n=$("$BUILD/tests/helpers/readchunks" "$tmp/still/proc/$f" 2>&1)
 	t_match "proc/$f: 1-, 7- and 64K-byte reads and offsets agree within one open" "$n" '^[0-9]+$'
