@@ -76,9 +76,9 @@ struct pl_rendered *pl_rendered_new(const char *data, size_t len)
 	return rd;
 }
 
-static int sys_pidfd_open(pid_t pid)
+static int sys_pidfd_open(pid_t pid, unsigned flags)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd = (int)syscall(SYS_pidfd_open, pid, flags);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -90,6 +90,16 @@ static bool pidfd_alive(int pidfd)
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for any thread, not only a group leader */
 #endif
+
+/* Slot e now says pid (pidfd -1: seen once, ns unknown), its old pidfd closed. */
+static void reader_set_locked(struct pl_reader_ns *e, pid_t pid, int pidfd, uint64_t ns)
+{
+	if (e->pidfd >= 0)
+		close(e->pidfd);
+	e->pid = pid;
+	e->pidfd = pidfd;
+	e->ns = ns;
+}
 
 /* The pid namespace of the reader with pid `caller` (a thread id, as FUSE names readers).
  * Every open asks. A reader in another namespace that opens a second time is kept with a
@@ -120,19 +130,15 @@ static int reader_pidns(struct pl_fs *fs, pid_t caller, uint64_t *ns)
 			return r;
 		pthread_mutex_lock(&cs->readers_lock);
 		/* A kept reader that is alive keeps its slot. */
-		if (e->pidfd < 0 || !pidfd_alive(e->pidfd)) {
-			if (e->pidfd >= 0)
-				close(e->pidfd);
-			e->pid = caller;
-			e->pidfd = -1;
-		}
+		if (e->pidfd < 0 || !pidfd_alive(e->pidfd))
+			reader_set_locked(e, caller, -1, 0);
 		pthread_mutex_unlock(&cs->readers_lock);
 		return 0;
 	}
 	/* The pidfd first: a task alive after the read below was the pid's during it. */
-	fd = (int)syscall(SYS_pidfd_open, caller, PIDFD_THREAD);
-	if (fd < 0 && errno == EINVAL)
-		fd = (int)syscall(SYS_pidfd_open, caller, 0); /* before 6.9: group leaders only */
+	fd = sys_pidfd_open(caller, PIDFD_THREAD);
+	if (fd == -EINVAL)
+		fd = sys_pidfd_open(caller, 0); /* before 6.9: group leaders only */
 	r = pl_pidns_ino(fs->host.proc_fd, caller, ns);
 	if (fd < 0 || r < 0 || *ns == fs->self_pidns || !pidfd_alive(fd)) {
 		if (fd >= 0)
@@ -140,11 +146,7 @@ static int reader_pidns(struct pl_fs *fs, pid_t caller, uint64_t *ns)
 		return r;
 	}
 	pthread_mutex_lock(&cs->readers_lock);
-	if (e->pidfd >= 0)
-		close(e->pidfd);
-	e->pid = caller;
-	e->pidfd = fd;
-	e->ns = *ns;
+	reader_set_locked(e, caller, fd, *ns);
 	pthread_mutex_unlock(&cs->readers_lock);
 	return 0;
 }
@@ -299,7 +301,7 @@ static int container_new_foreign(struct pl_fs *fs, pid_t caller, uint64_t ns, st
 	r = pl_pidns_init_pid(fs->host.proc_fd, caller, &c->init_pid);
 	if (r < 0)
 		goto fail;
-	r = sys_pidfd_open(c->init_pid);
+	r = sys_pidfd_open(c->init_pid, 0);
 	if (r < 0)
 		goto fail;
 	c->pidfd = r;
