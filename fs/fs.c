@@ -153,9 +153,10 @@ int pl_fs_new(const struct pl_fs_config *cfg, struct pl_fs **out)
 	pthread_mutex_init(&fs->sampler_lock, NULL);
 	pthread_cond_init(&fs->sampler_wake, NULL);
 	fs->loadavg_view = pl_view_find("proc/loadavg");
-	fs->memo_views[0] = fs->loadavg_view;
-	fs->memo_views[1] = pl_view_find("proc/stat");
-	fs->memo_views[2] = pl_view_find("proc/uptime");
+	/* Their renders move the stat counters' history; the load average moves in the
+	 * sampler, which saves the memo itself. */
+	fs->memo_views[0] = pl_view_find("proc/stat");
+	fs->memo_views[1] = pl_view_find("proc/uptime");
 	r = pl_host_open(&fs->host, cfg->proc_dir ? cfg->proc_dir : "/proc", cfg->sys_dir ? cfg->sys_dir : "/sys");
 	if (r < 0) {
 		pl_log_err("cannot open %s or %s: %s", cfg->proc_dir ? cfg->proc_dir : "/proc",

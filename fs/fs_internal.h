@@ -57,7 +57,7 @@ struct pl_fs {
 	struct pl_containers containers;
 	struct pl_mirrors mirrors;
 	const struct pl_view *loadavg_view; /* readers of it keep their container sampled */
-	const struct pl_view *memo_views[3]; /* renders that change a container's memo */
+	const struct pl_view *memo_views[2]; /* renders that change a container's memo */
 
 	/* the load average sampler thread */
 	pthread_t sampler;
