@@ -450,14 +450,17 @@ static void pick_cpuset(const struct pl_cgroup_root *root, unsigned want, int pr
 
 /* Containers starting at the same moment must not all pick the same least-used CPUs: the
  * choice and the cpuset write it leads to happen under one lock. Best effort: -1 if the
- * lock cannot be had, and the pick is then only racy, never wrong. */
+ * lock cannot be had, and the pick is then only racy, never wrong. Its name starts with a
+ * dot, which no container name may (pl_valid_name): a container named "cpus" has its own
+ * lock file, cpus.lock, which it holds while this one is taken, and which the sweep of
+ * dead owners' leftovers (owner.c) is free to remove. */
 static int cpus_pick_lock(void)
 {
 	int fd;
 
 	if (mkdir(PL_RUN_DIR, 0755) < 0 && errno != EEXIST)
 		return -1;
-	fd = open(PL_RUN_DIR "/cpus.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(PL_RUN_DIR "/.cpus.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
 	if (flock(fd, LOCK_EX) < 0) {

@@ -107,8 +107,6 @@ static void helper_main(struct run_state *st, struct pl_sysinfo_server *srv, int
 		dup2(null_fd, STDIN_FILENO);
 		dup2(null_fd, STDOUT_FILENO);
 	}
-	/* What owners that died before us left (owner.c), while nothing waits for it. */
-	pl_owner_sweep(&st->root, st->name);
 	for (;;) {
 		struct pollfd p[2] = {{.fd = wait_fd, .events = POLLIN},
 				      {.fd = srv->notify_fd, .events = POLLIN}};
@@ -134,6 +132,9 @@ static void helper_main(struct run_state *st, struct pl_sysinfo_server *srv, int
 	 * killed, the daemon got SIGTERM and unmounted, and the mount point is left to us. */
 	if (st->view.private_daemon && pl_view_dir_remove(st->name) < 0)
 		r = -EBUSY;
+	/* What owners that died before us left (owner.c), while nothing waits for it: after
+	 * the command, not beside it, where it would take CPU time from its start and exit. */
+	pl_owner_sweep(&st->root, st->name);
 	pl_owner_release(&st->owner, r >= 0);
 	_exit(r < 0 ? 1 : 0);
 }

@@ -15,7 +15,7 @@ lt_run() {
 	local name=$1 errf
 	shift
 	errf=$(mktemp /tmp/proclens-test.err.XXXXXX)
-	LT_OUT=$(timeout 60 "$PROCLENS" run --name "$name" "$@" 2>"$errf")
+	LT_OUT=$(timeout -k 5 60 "$PROCLENS" run --name "$name" "$@" 2>"$errf")
 	LT_RC=$?
 	LT_ERR=$(cat "$errf")
 	rm -f "$errf"
