@@ -44,6 +44,7 @@ struct pl_container {
 	int pidfd;
 	pid_t init_pid;
 	uint64_t init_start_ns;
+	int64_t boottime_offset_ns; /* of the init's time namespace (pl_source) */
 	uint64_t last_used_ns;
 
 	pthread_mutex_t lock; /* guards what follows */
@@ -315,6 +316,12 @@ static int container_new_foreign(struct pl_fs *fs, pid_t caller, uint64_t ns, st
 	if (r < 0)
 		goto fail;
 	c->init_start_ns = ticks_to_ns(start_ticks);
+	/* A kernel without time namespaces has no such file: no offset. */
+	r = pl_host_timens_boottime(&fs->host, c->init_pid, &c->boottime_offset_ns);
+	if (r == -ENOENT)
+		c->boottime_offset_ns = 0;
+	else if (r < 0)
+		goto fail;
 	/* The pid we resolved might have been recycled between the lookup and pidfd_open:
 	 * the init is ours only if it still lives in the reader's namespace. */
 	r = pl_pidns_ino(fs->host.proc_fd, c->init_pid, &ino);
@@ -552,6 +559,7 @@ static int render_locked(struct pl_fs *fs, struct pl_container *c, const struct 
 		.opts = &fs->cfg.view,
 		.now_ns = pl_now_boottime_ns(),
 		.init_start_ns = c->init_start_ns,
+		.boottime_offset_ns = c->boottime_offset_ns,
 		.cpu_history = &c->hist,
 		.loadavg = &c->loadavg,
 		.init_pid = c->init_pid,

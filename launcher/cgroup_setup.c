@@ -59,6 +59,7 @@ static bool wanted_v1(enum pl_controller ctrl, const struct pl_limits *l)
 	case PL_CTRL_CPU:
 	case PL_CTRL_CPUACCT:
 	case PL_CTRL_PIDS:
+	case PL_CTRL_IO: /* in blkio's root the container would read the host's diskstats */
 		return true; /* usage for the views even without a limit */
 	case PL_CTRL_CPUSET:
 		/* A v1 cpuset directory costs a cpus/mems copy and the scheduler's attention;
@@ -281,7 +282,8 @@ static int cg_write_limits(struct pl_cg_container *c, const struct pl_limits *l,
 static int cg_setup_v2(const struct pl_cgroup_root *root, const struct pl_limits *l,
 		       struct pl_cg_container *c, struct pl_err *e)
 {
-	static const enum pl_controller ctrls[] = {PL_CTRL_MEMORY, PL_CTRL_CPU, PL_CTRL_PIDS, PL_CTRL_CPUSET};
+	static const enum pl_controller ctrls[] = {PL_CTRL_MEMORY, PL_CTRL_CPU, PL_CTRL_PIDS, PL_CTRL_IO,
+						   PL_CTRL_CPUSET};
 	const char *want[PL_ARRAY_SIZE(ctrls)];
 	size_t n_want = 0;
 	char root_path[256];

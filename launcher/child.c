@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -132,6 +133,33 @@ static void send_ready(int sync_fd, int listener_fd)
 		close(listener_fd);
 }
 
+/* A time namespace whose boot clock starts at the container's start: the kernel then counts
+ * its processes' starttime (/proc/PID/stat) from there, as the views count uptime, so ps
+ * shows true ages and start times (with the host's boot clock it would subtract host-boot
+ * start times from a container's uptime). The exec enters it: only what we exec lives
+ * there. start_ns is from before the clone, so no process starts before that boot. */
+static int new_boot_clock(uint64_t start_ns, struct pl_err *e)
+{
+	char offsets[64];
+	uint64_t s = start_ns / 1000000000, ns = start_ns % 1000000000;
+	int r;
+
+	if (unshare(CLONE_NEWTIME) < 0) {
+		/* A kernel without time namespaces (before 5.6, or built without): ps then
+		 * shows ages from the host's boot, as under other runtimes. */
+		if (errno == EINVAL)
+			return 0;
+		return pl_errf(e, -errno, "cannot create a time namespace");
+	}
+	/* -start_ns as whole seconds and a non-negative fraction, as the kernel takes it. */
+	snprintf(offsets, sizeof(offsets), "%d %lld %llu\n", CLOCK_BOOTTIME, -(long long)s - (ns ? 1 : 0),
+		 (unsigned long long)(ns ? 1000000000 - ns : 0));
+	r = pl_write_file_at(AT_FDCWD, "/proc/self/timens_offsets", offsets);
+	if (r < 0)
+		return pl_errf(e, r, "cannot set the time namespace's boot clock (%s)", offsets);
+	return 0;
+}
+
 static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 {
 	const struct pl_run_opts *o = ctx->opts;
@@ -145,6 +173,14 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 	n = read(ctx->sync_fd, &go, sizeof(go));
 	if (n != sizeof(go) || go.what != PL_SYNC_GO)
 		_exit(125);
+	/* With the host's pid namespace the views count from the host's boot too. Before
+	 * the change of ids below: it makes us non-dumpable, and /proc/self then belongs to
+	 * the host's root, whose file we could not write. */
+	if (!o->share_pid) {
+		r = new_boot_clock(ctx->start_ns, e);
+		if (r < 0)
+			return r;
+	}
 	/* In a new user namespace we still carry the host's ids (kuid 0), which the map does
 	 * not cover: become the namespace's root, host id userns_host_id, and drop the host's
 	 * supplementary groups. */

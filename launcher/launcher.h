@@ -173,6 +173,7 @@ struct pl_view_mount {
 	char **proc_files; /* names of regular files under DIR/proc */
 	size_t n_proc_files;
 	bool has_sys_cpu; /* DIR/sys/devices/system/cpu is a directory */
+	bool has_pressure; /* the daemon's table has proc/pressure/ files */
 };
 
 #define PL_VIEW_DEFAULT_DIR "/var/lib/proclensfs"
@@ -351,6 +352,7 @@ struct pl_child_ctx {
 	 * may have moved us to one of them to work side by side); NULL: leave as is. */
 	const cpu_set_t *affinity;
 	int listener_fd; /* the sysinfo filter's, once installed; -1: none */
+	uint64_t start_ns; /* CLOCK_BOOTTIME just before the clone: the container's boot */
 };
 
 void pl_child_main(struct pl_child_ctx *ctx) __attribute__((noreturn));

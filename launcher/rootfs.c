@@ -386,6 +386,12 @@ static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err
 	return r;
 }
 
+/* The host's cgroups are v2 only (the host's /sys, before the switch of root). */
+static bool pure_v2(void)
+{
+	return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
+}
+
 static int setup_proc_sys(const struct root *rt, const struct pl_run_opts *o, struct pl_err *e)
 {
 	struct pl_err ignored;
@@ -408,7 +414,7 @@ static int setup_proc_sys(const struct root *rt, const struct pl_run_opts *o, st
 	}
 	/* On pure v2 the container's own cgroup (the root of its cgroup namespace) is useful
 	 * and harmless, read-only. A v1 layout would need a mount per controller: left out. */
-	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
+	if (pure_v2())
 		mount_in(rt, "sys/fs/cgroup", "cgroup2", "cgroup2",
 			 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, false, &ignored);
 	(void)o;
@@ -437,6 +443,23 @@ static int bind_view(const struct root *rt, const struct pl_view_mount *v, struc
 			continue;
 		if (r < 0)
 			return pl_errf(e, r, "cannot bind %s on /%s", src, rel);
+	}
+	/* The kernel's files there are all host-wide figures (irq too): the view's
+	 * directory over them, one bind. The kernel keeps pressure per cgroup only on v2;
+	 * elsewhere the container has none of its own, and an empty directory says so the
+	 * way a kernel without pressure accounting would (the view would answer EIO). */
+	if (v->has_pressure) {
+		_cleanup_close_ int target = resolve(rt, "proc/pressure", 0);
+		if (target >= 0 && pure_v2()) {
+			snprintf(src, sizeof(src), "%s/proc/pressure", v->dir);
+			r = mount_on(target, src, NULL, MS_BIND, NULL);
+			if (r < 0 && r != -ENOENT)
+				return pl_errf(e, r, "cannot bind %s on /proc/pressure", src);
+		} else if (target >= 0) {
+			r = mount_on(target, "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=0555");
+			if (r < 0)
+				return pl_errf(e, r, "cannot hide the host's /proc/pressure");
+		}
 	}
 	if (v->has_sys_cpu) {
 		snprintf(src, sizeof(src), "%s/sys/devices/system/cpu", v->dir);

@@ -569,6 +569,7 @@ static int start(struct run_state *st, struct pl_err *e)
 	st->affinity_known = sched_getaffinity(0, sizeof(st->affinity), &st->affinity) == 0;
 	ctx.affinity = st->affinity_known ? &st->affinity : NULL;
 	st->start_ns = pl_now_boottime_ns();
+	ctx.start_ns = st->start_ns;
 	pid = pl_clone(pl_ns_flags(o), st->cg_made ? pl_cg_clone_fd(&st->cg) : -1, &placed);
 	if (pid < 0)
 		return pl_errf(e, pid, "cannot create the container's namespaces");

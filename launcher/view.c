@@ -106,8 +106,10 @@ static int scan(struct pl_view_mount *v, struct pl_err *e)
 		return pl_errf(e, -ENOMEM, "view");
 	for (size_t i = 0; i < pl_views_count; i++) {
 		const char *name = pl_views[i].path + strlen("proc/");
-		/* Regular files directly under proc/: procfs takes no new names, so a directory
-		 * of the view (proc/pressure) has nothing to land on. */
+		/* Regular files directly under proc/ are bound one by one (procfs takes no new
+		 * names); proc/pressure/ as one directory over the kernel's. */
+		if (strncmp(pl_views[i].path, "proc/pressure/", 14) == 0)
+			v->has_pressure = true;
 		if (strncmp(pl_views[i].path, "proc/", 5) != 0 || strchr(name, '/') ||
 		    !S_ISREG(pl_views[i].mode))
 			continue;

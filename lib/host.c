@@ -214,6 +214,49 @@ int pl_host_proc_start(const struct pl_host *h, pid_t pid, uint64_t *start_ticks
 	return read_proc_stat(h, pid, NULL, start_ticks);
 }
 
+int pl_timens_offsets_parse(const char *text, int64_t *boottime_ns)
+{
+	/* "<clock> <seconds> <nanoseconds>" per line, the clock by name (5.6+) or number;
+	 * seconds may be negative, nanoseconds are 0..999999999 and add to them. */
+	const char *p = text;
+	bool found = false;
+
+	while (*p) {
+		char name[16];
+		long long sec;
+		unsigned long nsec;
+		int used = 0;
+
+		if (sscanf(p, "%15s %lld %lu%n", name, &sec, &nsec, &used) != 3 || nsec >= 1000000000UL ||
+		    sec > INT64_MAX / 1000000000 - 1 || sec < INT64_MIN / 1000000000 + 1)
+			return -EINVAL;
+		p += used;
+		if (*p != '\n' && *p != '\0')
+			return -EINVAL;
+		if (*p == '\n')
+			p++;
+		if (strcmp(name, "boottime") == 0 || strcmp(name, "7") == 0) {
+			*boottime_ns = (int64_t)sec * 1000000000 + (int64_t)nsec;
+			found = true;
+		}
+	}
+	return found ? 0 : -EINVAL;
+}
+
+int pl_host_timens_boottime(const struct pl_host *h, pid_t pid, int64_t *boottime_ns)
+{
+	char path[40], buf[256];
+	ssize_t n;
+
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%d/timens_offsets", (int)pid);
+	n = pl_read_file_at_buf(h->proc_fd, path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return pl_timens_offsets_parse(buf, boottime_ns);
+}
+
 int pl_host_task_state(const struct pl_host *h, pid_t tid, char *state)
 {
 	/* /proc/TID/stat answers for any thread id, not only thread-group leaders, and its

@@ -3,8 +3,10 @@
 /* /proc/stat for a container: "cpu" and "cpuN" lines for the visible CPUs from the cgroup's
  * CPU accounting (cpuview.h explains the busy/idle model), and the container's own task
  * counts. Every host-wide counter (intr, ctxt, processes, softirq) is 0: a container must
- * not learn the host's activity through us. btime stays, since ps computes process start
- * times as btime + starttime and starttime is relative to the host's boot. */
+ * not learn the host's activity through us. btime is the host's, moved by the container's
+ * time namespace offset if it has one: ps computes process start times as btime +
+ * starttime, and the kernel counts starttime from the boot of the reader's time namespace
+ * (the host's without one). */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -95,7 +97,9 @@ static void trace_stat(const struct pl_stat_state *st)
 		       "user and system: the visible CPU's busy time; idle: its capacity minus its busy time "
 		       "(see busy time, idle); nice, iowait, irq, softirq, steal, guest: 0");
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)st->btime);
-	pl_trace_field("btime", v, NULL, "the host's boot time: ps adds process start times to it");
+	pl_trace_field("btime", v, NULL,
+		       "the host's boot time, later by the container's time namespace's boottime offset "
+		       "if it has one: ps adds process start times to it");
 	snprintf(v, sizeof(v), "%u", st->procs_running);
 	pl_trace_field("procs_running", v, "tasks", "the cgroup's threads in state R");
 	snprintf(v, sizeof(v), "%u", st->procs_blocked);
@@ -122,6 +126,17 @@ int pl_stat_collect(const struct pl_source *src, void *state)
 	r = pl_host_btime(src->host, &st->btime);
 	if (r < 0)
 		return r;
+	/* An offset of -T (a boot clock started T after ours) makes the boot T later; to the
+	 * nearest second, as the kernel's own btime is only whole seconds too. */
+	if (src->boottime_offset_ns != 0) {
+		int64_t off = src->boottime_offset_ns;
+		uint64_t s = ((off < 0 ? -(uint64_t)off : (uint64_t)off) + 500000000) / 1000000000;
+
+		if (off < 0)
+			st->btime += s;
+		else
+			st->btime = st->btime > s ? st->btime - s : 0;
+	}
 	r = pl_cgroup_for_each_task(src->cg, PL_CTRL_CPUACCT, count_task, &tc);
 	if (r < 0)
 		return r;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* /proc/uptime for a container: seconds since its init started (uptime(1), and anything
- * that turns /proc/PID/stat starttime into an age), and the idle seconds summed over the
+/* /proc/uptime for a container: seconds since its init started, or in a time namespace of
+ * its own the boot clock there (uptime(1), and anything that turns /proc/PID/stat
+ * starttime into an age: the kernel counts starttime on that clock), and the idle seconds summed over the
  * visible CPUs, the same cpuview numbers /proc/stat shows, so the two files agree. */
 
 #include <errno.h>
@@ -47,12 +48,27 @@ int pl_uptime_collect(const struct pl_source *src, void *state)
 	r = pl_cpuview_collect(src, &view, NULL);
 	if (r < 0)
 		return r;
-	st->uptime_ns = src->now_ns > src->init_start_ns ? src->now_ns - src->init_start_ns : 0;
+	/* In a time namespace of its own, the container's boot clock: the kernel counts its
+	 * processes' starttime from there (ps: age = uptime - starttime). */
+	if (src->boottime_offset_ns < 0)
+		st->uptime_ns = src->now_ns > -(uint64_t)src->boottime_offset_ns
+				    ? src->now_ns - -(uint64_t)src->boottime_offset_ns
+				    : 0;
+	else if (src->boottime_offset_ns > 0)
+		st->uptime_ns = src->now_ns + (uint64_t)src->boottime_offset_ns;
+	else
+		st->uptime_ns = src->now_ns > src->init_start_ns ? src->now_ns - src->init_start_ns : 0;
 	st->idle_ns = 0;
 	for (unsigned i = 0; i < view.ncpu; i++)
 		st->idle_ns += view.idle_ns[i];
 	pl_cpuview_free(&view);
-	if (pl_tracing())
+	if (pl_tracing() && src->boottime_offset_ns != 0)
+		pl_trace_field("uptime", NULL, NULL,
+			       "first number: the boot clock of the container's time namespace (ours %+.3f s); "
+			       "second: the idle time of every visible CPU summed (see idle), as /proc/stat "
+			       "counts it",
+			       (double)src->boottime_offset_ns / 1e9);
+	else if (pl_tracing())
 		pl_trace_field(
 		    "uptime", NULL, NULL,
 		    "first number: seconds since the container's init (pid %d in our namespace) started, "

@@ -53,6 +53,12 @@ int pl_host_proc_start(const struct pl_host *h, pid_t pid, uint64_t *start_ticks
 /* State letter of a thread ('R', 'S', 'D'...), from /proc/TID/stat. -ENOENT once it exited. */
 int pl_host_task_state(const struct pl_host *h, pid_t tid, char *state);
 
+/* The boottime offset of the time namespace PID's children get (/proc/PID/timens_offsets,
+ * Linux 5.6+; after an exec, PID's own): CLOCK_BOOTTIME there minus ours, in ns. -EINVAL
+ * on junk or without a boottime line; -ENOENT from a kernel without time namespaces. */
+int pl_timens_offsets_parse(const char *text, int64_t *boottime_ns);
+int pl_host_timens_boottime(const struct pl_host *h, pid_t pid, int64_t *boottime_ns);
+
 /* ---- pids as a pid namespace sees them ---- */
 
 /* Nesting limit of pid namespaces (the kernel's MAX_PID_NS_LEVEL). */

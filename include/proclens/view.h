@@ -56,6 +56,10 @@ struct pl_source {
 	const struct pl_view_opts *opts;
 	uint64_t now_ns;        /* CLOCK_BOOTTIME when collecting */
 	uint64_t init_start_ns; /* CLOCK_BOOTTIME at which the container's init started */
+	/* CLOCK_BOOTTIME in the container's time namespace minus ours, 0 without one: a
+	 * launcher that starts the container's boot clock with it (proclens run does) makes
+	 * the kernel count its processes' starttime from there, so uptime and btime must too. */
+	int64_t boottime_offset_ns;
 	struct pl_cpu_history *cpu_history; /* may be NULL */
 	struct pl_loadavg *loadavg;         /* may be NULL: see the loadavg view */
 	/* The container's init in our pid namespace, 0 when unknown: its pid namespace is the

@@ -184,6 +184,33 @@ t_defer "kill \$(cat '$vdir.pid'); sleep 0.2; umount -l '$vdir'; rm -f '$vdir.pi
 lt_run proclens-test-view --view "$vdir" --memory 128M -- free -m
 t_eq "--view DIR serves the container" "$(printf '%s\n' "$LT_OUT" | awk '/^Mem:/ {print $2}')" 128
 t_check "--view DIR is left mounted" mountpoint -q "$vdir"
+# diskstats and pressure are the container's own, never the host's: its I/O in its own
+# blkio (v1) or io (v2) cgroup; pressure is per cgroup only on v2, and hidden elsewhere.
+vol=$(t_mktemp_dir)
+lt_run proclens-test-io --view "$vdir" --volume "$vol:/data" -- sh -c '
+	dd if=/dev/zero of=/data/f bs=1M count=4 oflag=direct status=none || exit 9
+	cat /proc/diskstats; echo "pressure-fs $(findmnt -no FSTYPE /proc/pressure)"
+	echo "pressure-memory $(head -c 10 /proc/pressure/memory 2>&1)"'
+t_eq "diskstats, pressure: exit status" "$LT_RC" 0
+src=$(findmnt -no SOURCE -T "$vol")
+if [ -b "$src" ]; then
+	disk=$(lsblk -no PKNAME "$src" | head -1)
+	[ -n "$disk" ] || disk=$(basename "$(readlink -f "$src")")
+	written=$(printf '%s\n' "$LT_OUT" | awk -v d="$disk" '$3 == d {print $10}')
+	# 4 MiB written directly: 8192 sectors, and a little of the file system's own.
+	t_range "diskstats: the container's 4 MiB written to $disk, not the host's figure" "$written" 8192 12288
+else
+	t_log "$vol is not on a block device ($src): diskstats not checked"
+fi
+pfield() { printf '%s\n' "$LT_OUT" | sed -n "s/^$1 //p"; }
+if [ -d /proc/pressure ] && t_cgroup_v2; then
+	t_eq "pressure: the view's directory over /proc/pressure" "$(pfield pressure-fs)" fuse.proclensfs
+	t_eq "pressure: the container's memory pressure" "$(pfield pressure-memory)" "some avg10"
+elif [ -d /proc/pressure ]; then
+	t_eq "pressure: an empty directory over the host's (no v2 cgroup)" "$(pfield pressure-fs)" tmpfs
+	t_match "pressure: no host figures" "$(pfield pressure-memory)" 'No such file'
+fi
+lt_assert_clean proclens-test-io
 # A daemon that died, keeper and server: its mount is still there but answers ENOTCONN
 # (the kernel's cached attributes would still pass a stat).
 ddir=$(t_mktemp_dir)

@@ -24,6 +24,8 @@ lt_run proclens-test-tools "${LIMITS[@]}" -- sh -c '
 	echo "swapon [$(swapon --show)]"
 	echo "uptime $(uptime)"
 	echo "procuptime $(cut -d. -f1 /proc/uptime)"
+	echo "ps-etimes $(ps -o etimes= -p 1)"
+	echo "ps-start-age $(( $(date +%s) - $(date -d "$(ps -o lstart= -p 1)" +%s) ))"
 	top -1bn1 >/tmp/top.out
 	echo "top-mem $(awk "/MiB Mem/ {print \$4}" /tmp/top.out)"
 	echo "top-swap $(awk "/MiB Swap/ {print \$3}" /tmp/top.out)"
@@ -45,6 +47,10 @@ t_eq "swapon --show lists nothing" "$(field swapon)" "[]"
 t_match "uptime counts from the container's start" "$(field uptime)" 'up 0 min'
 t_match "uptime shows the container's idle load" "$(field uptime)" 'load average: 0\.0[0-9], 0\.0[0-9], 0\.0[0-9]$'
 t_range "/proc/uptime is seconds old" "$(field procuptime)" 0 10
+# ps: age = uptime - starttime, start = btime + starttime; the kernel counts starttime from
+# the boot of the container's time namespace, and the views count uptime and btime so too.
+t_range "ps: pid 1's ELAPSED is seconds" "$(field ps-etimes)" 0 10
+t_range "ps: pid 1's START is seconds ago" "$(field ps-start-age)" 0 10
 t_eq "top: MiB Mem total" "$(field top-mem)" 256.0
 # procps 4 leaves the Swap line out when there is none.
 t_match "top: no swap (MiB Swap 0.0, or no Swap line)" "$(field top-swap)" '^(0\.0)?$'

@@ -121,6 +121,29 @@ START_TEST(proc_stat_parse_comm_with_parens)
 }
 END_TEST
 
+START_TEST(timens_offsets_boottime)
+{
+	int64_t off = 1;
+
+	/* As the kernel prints it: a negative offset is whole seconds and a positive fraction. */
+	ck_assert_int_eq(pl_timens_offsets_parse("monotonic           0         0\n"
+						 "boottime       -86843 729176125\n",
+						 &off),
+			 0);
+	ck_assert_int_eq(off, -86842270823875LL);
+	ck_assert_int_eq(pl_timens_offsets_parse("boottime 0 0\nmonotonic 5 0\n", &off), 0);
+	ck_assert_int_eq(off, 0);
+	ck_assert_int_eq(pl_timens_offsets_parse("1 0 0\n7 12 5", &off), 0);
+	ck_assert_int_eq(off, 12000000005LL);
+	ck_assert_int_eq(pl_timens_offsets_parse("monotonic 0 0\n", &off), -EINVAL);
+	ck_assert_int_eq(pl_timens_offsets_parse("boottime 1 1000000000\n", &off), -EINVAL);
+	ck_assert_int_eq(pl_timens_offsets_parse("boottime 1\n", &off), -EINVAL);
+	ck_assert_int_eq(pl_timens_offsets_parse("boottime 1 2 3\n", &off), -EINVAL);
+	ck_assert_int_eq(pl_timens_offsets_parse("boottime 99999999999999999999 0\n", &off), -EINVAL);
+	ck_assert_int_eq(pl_timens_offsets_parse("", &off), -EINVAL);
+}
+END_TEST
+
 START_TEST(task_state_and_start_from_fixture)
 {
 	char state;
@@ -178,6 +201,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, meminfo_too_many_lines);
 	tcase_add_test(tc, online_cpus_and_btime);
 	tcase_add_test(tc, proc_stat_parse_comm_with_parens);
+	tcase_add_test(tc, timens_offsets_boottime);
 	tcase_add_test(tc, task_state_and_start_from_fixture);
 	tcase_add_test(tc, open_missing_dir_fails);
 	tcase_add_test(tc, live_host_readable);

@@ -265,6 +265,28 @@ START_TEST(collect_v2_spread_exact)
 }
 END_TEST
 
+/* btime follows the container's time namespace: the kernel counts starttime from its boot,
+ * and ps adds the two. To the nearest second, either way. */
+START_TEST(btime_in_time_namespace)
+{
+	const int64_t offsets[] = {-(int64_t)(899 * NS + 600000000), -(int64_t)(899 * NS + 400000000),
+				   5 * (int64_t)NS, -1};
+	const char *want[] = {"\nbtime 1700000900\n", "\nbtime 1700000899\n", "\nbtime 1699999995\n",
+			      "\nbtime 1700000000\n"};
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(offsets); i++) {
+		struct fixture f;
+		_cleanup_free_ char *t = NULL;
+
+		fixture_open(&f, FIXTURES "/view/v1", "ct", false, &at_100s);
+		f.src.boottime_offset_ns = offsets[i];
+		ck_assert_int_eq(fixture_generate(&f, "proc/stat", &t), 0);
+		ck_assert_msg(strstr(t, want[i]), "offset %lld: %s", (long long)offsets[i], t);
+		fixture_close(&f);
+	}
+}
+END_TEST
+
 START_TEST(collect_v1_percpu_and_tasks)
 {
 	const char *trees[] = {FIXTURES "/view/v1", FIXTURES "/view/v2"};
@@ -331,6 +353,7 @@ static Suite *stat_suite(void)
 	tcase_add_test(tc, counters_never_go_backwards_through_bursts);
 	tcase_add_test(tc, collect_v2_spread_exact);
 	tcase_add_test(tc, collect_v1_percpu_and_tasks);
+	tcase_add_test(tc, btime_in_time_namespace);
 	tcase_add_test(tc, collect_root_and_errors);
 	suite_add_tcase(s, tc);
 	return s;

@@ -52,6 +52,21 @@ START_TEST(collect_uptime_is_since_init)
 }
 END_TEST
 
+/* In a time namespace whose boot clock started 899.9 s after ours (proclens run makes one
+ * at the container's start), uptime is that clock, as the kernel shows it there. */
+START_TEST(collect_uptime_in_time_namespace)
+{
+	struct fixture f;
+	_cleanup_free_ char *t = NULL;
+
+	fixture_open(&f, FIXTURES "/view/v2", "ct", true, &at_100s);
+	f.src.boottime_offset_ns = -(int64_t)(899 * NS + 900000000);
+	ck_assert_int_eq(fixture_generate(&f, "proc/uptime", &t), 0);
+	ck_assert(strncmp(t, "100.22 ", 7) == 0);
+	fixture_close(&f);
+}
+END_TEST
+
 START_TEST(idle_consistent_with_stat)
 {
 	const char *trees[] = {FIXTURES "/view/v1", FIXTURES "/view/v2"};
@@ -111,6 +126,7 @@ static Suite *uptime_suite(void)
 	tcase_add_test(tr, render_exact_truncates);
 	suite_add_tcase(s, tr);
 	tcase_add_test(tc, collect_uptime_is_since_init);
+	tcase_add_test(tc, collect_uptime_in_time_namespace);
 	tcase_add_test(tc, idle_consistent_with_stat);
 	tcase_add_test(tc, collect_root_and_errors);
 	suite_add_tcase(s, tc);
