@@ -43,8 +43,9 @@ static int cap_parse_one(const char *name, uint64_t *mask)
 		snprintf(full, sizeof(full), "%s", name);
 	else
 		snprintf(full, sizeof(full), "cap_%s", name);
-	/* libcap knows every name of the kernel it was built for, in any case. */
-	if (cap_from_name(full, &v) < 0 || v < 0 || v >= PL_CAP_SET_BITS)
+	/* libcap knows every name of the kernel it was built for, in any case; a number must
+	 * be a capability of the running kernel (cap_max_bits reads cap_last_cap). */
+	if (cap_from_name(full, &v) < 0 || v < 0 || v >= PL_CAP_SET_BITS || v >= cap_max_bits())
 		return -EINVAL;
 	*mask |= BIT(v);
 	return 0;
@@ -82,12 +83,28 @@ uint64_t pl_caps_effective(uint64_t add, uint64_t drop)
 	return ((pl_caps_default() | add) & ~drop) & all;
 }
 
-int pl_caps_apply(uint64_t mask, struct pl_err *e)
+int pl_caps_apply(uint64_t mask, uint64_t added, struct pl_err *e)
 {
 	cap_value_t list[PL_CAP_SET_BITS];
 	int n = 0, last = (int)cap_max_bits() - 1;
 	cap_t caps;
 	int r;
+
+	/* Nobody can grant what is not in its own bounding set (proclens run inside another
+	 * container, or under a service manager's CapabilityBoundingSet=): what the default
+	 * set or ALL would have added goes, a capability asked for by name is an error. */
+	for (int c = 0; c <= last && c < PL_CAP_SET_BITS; c++) {
+		if (!(mask & BIT(c)) || prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			continue;
+		mask &= ~BIT(c);
+		if ((added & BIT(c)) && (added & caps_all()) != caps_all()) {
+			char *name = cap_to_name(c);
+			pl_errf(e, -EPERM, "--cap-add %s: proclens does not hold that capability itself (not in its bounding set)",
+				name ? name : "?");
+			cap_free(name);
+			return -EPERM;
+		}
+	}
 
 	/* The bounding set decides what a later exec (even of a setuid or file-capability
 	 * binary) can gain, so it is reduced first, while we still hold CAP_SETPCAP. */

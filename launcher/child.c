@@ -214,7 +214,7 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 	/* Every inherited fd beyond stdio ends at exec; ours (the report channel) too. */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return pl_errf(e, -errno, "cannot mark inherited fds close-on-exec");
-	r = pl_caps_apply(ctx->caps, e);
+	r = pl_caps_apply(ctx->caps, o->cap_add, e);
 	if (r < 0)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

@@ -99,8 +99,10 @@ uint64_t pl_caps_default(void);
 /* "CAP_NET_ADMIN", "net_admin", "ALL" and comma lists of them, OR-ed into *mask. */
 int pl_caps_parse(const char *list, uint64_t *mask);
 uint64_t pl_caps_effective(uint64_t add, uint64_t drop);
-/* Reduce bounding, permitted, effective, inheritable and ambient sets to mask. */
-int pl_caps_apply(uint64_t mask, struct pl_err *e);
+/* Reduce bounding, permitted, effective, inheritable and ambient sets to mask, less what
+ * is not in our own bounding set; -EPERM if that includes a capability of added (the
+ * --cap-add mask) other than through ALL. */
+int pl_caps_apply(uint64_t mask, uint64_t added, struct pl_err *e);
 
 /* ---- cgroups (cgroup_setup.c) ---- */
 

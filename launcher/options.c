@@ -308,10 +308,13 @@ static int parse_one(struct pl_run_opts *o, int c, const char *arg, struct pl_er
 	case 'm':
 		return parse_size_opt("--memory", arg, &o->memory_bytes, e);
 	case OPT_MEMORY_SWAP:
+		/* The last one counts, as for every other option. */
 		if (strcmp(arg, "-1") == 0) {
 			o->memory_swap_unlimited = true;
+			o->memory_swap_bytes = PL_UNLIMITED;
 			return 0;
 		}
+		o->memory_swap_unlimited = false;
 		return parse_size_opt("--memory-swap", arg, &o->memory_swap_bytes, e);
 	case OPT_CPUS:
 		r = pl_parse_cpus(arg, o->cpu_period_usec, &o->cpu_quota_usec);

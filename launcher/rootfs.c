@@ -93,73 +93,76 @@ static void fd_path(int fd, char *buf, size_t size)
 	snprintf(buf, size, "/proc/self/fd/%d", fd);
 }
 
-/* mkdir -p rel inside the root (and, when file is true, create the last component as an
- * empty file: a bind mount of a file needs a file to land on). */
+/* Create one missing component: a directory, or with file an empty file (a bind mount of
+ * a file needs a file to land on). */
+static int make_component(const struct root *rt, const char *parent_rel, const char *name, bool file)
+{
+	_cleanup_close_ int parent = resolve(rt, parent_rel, O_DIRECTORY);
+	_cleanup_close_ int dir = -1;
+	char ppath[64];
+
+	if (parent < 0)
+		return parent;
+	/* mkdirat and openat need a real directory fd, not O_PATH. */
+	fd_path(parent, ppath, sizeof(ppath));
+	dir = open(ppath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	if (file) {
+		int f = openat(dir, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (f < 0 && errno != EEXIST)
+			return -errno;
+		if (f >= 0)
+			close(f);
+	} else if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST) {
+		return -errno;
+	}
+	return 0;
+}
+
+/* mkdir -p rel inside the root (with file, the last component an empty file). */
 static int ensure_path(const struct root *rt, const char *rel, bool file)
 {
 	char buf[PATH_MAX];
 	_cleanup_close_ int fd = resolve(rt, rel, 0);
 	size_t len = strlen(rel);
+	char *p = buf;
 
 	if (fd >= 0)
 		return 0;
 	if (fd != -ENOENT || len >= sizeof(buf))
 		return fd;
 	memcpy(buf, rel, len + 1);
-	for (char *p = buf; p; p = strchr(p + 1, '/')) {
-		_cleanup_close_ int parent = -1;
-		char *slash = p == buf ? NULL : p;
-		const char *last;
-		bool is_last;
+	/* Each prefix in turn, shortest first: "a", "a/b", then "a/b/c". */
+	for (;;) {
+		char *slash = strchr(p, '/');
+		char *name;
+		int r;
 
 		if (slash)
 			*slash = '\0';
-		is_last = strlen(buf) == len;
 		{
 			_cleanup_close_ int exists = resolve(rt, buf, 0);
-			if (exists >= 0) {
-				if (slash)
-					*slash = '/';
-				continue;
+			if (exists < 0) {
+				name = strrchr(buf, '/');
+				if (name) {
+					*name = '\0';
+					r = make_component(rt, buf, name + 1, !slash && file);
+					*name = '/';
+				} else {
+					r = make_component(rt, ".", buf, !slash && file);
+				}
+				if (r < 0)
+					return r;
 			}
 		}
-		last = strrchr(buf, '/');
-		if (last) {
-			char parent_rel[PATH_MAX];
-			snprintf(parent_rel, sizeof(parent_rel), "%.*s", (int)(last - buf), buf);
-			parent = resolve(rt, parent_rel, O_DIRECTORY);
-			last++;
-		} else {
-			parent = resolve(rt, ".", O_DIRECTORY);
-			last = buf;
-		}
-		if (parent < 0)
-			return parent;
-		{
-			/* mkdirat and openat need a real directory fd, not O_PATH. */
-			char ppath[64];
-			_cleanup_close_ int dir = -1;
-			fd_path(parent, ppath, sizeof(ppath));
-			dir = open(ppath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (dir < 0)
-				return -errno;
-			if (is_last && file) {
-				int f = openat(dir, last, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-				if (f < 0 && errno != EEXIST)
-					return -errno;
-				if (f >= 0)
-					close(f);
-			} else if (mkdirat(dir, last, 0755) < 0 && errno != EEXIST) {
-				return -errno;
-			}
-		}
-		if (slash)
-			*slash = '/';
+		if (!slash)
+			return 0;
+		*slash = '/';
+		p = slash + 1;
 	}
-	return 0;
 }
 
-/* mount(2) onto an O_PATH fd of the target. */
 static int mount_on(int target_fd, const char *source, const char *type, unsigned long flags, const char *data)
 {
 	char target[64];
@@ -502,34 +505,109 @@ static int mask_paths(const struct root *rt, struct pl_err *e)
 	return 0;
 }
 
+/* Where DST lands: on /dev's tmpfs (made later), on /proc or /sys (kernel file systems,
+ * which take no new names), or on the root filesystem. */
+static bool under(const char *dst, const char *top)
+{
+	size_t n = strlen(top);
+	return strncmp(dst, top, n) == 0 && (dst[n] == '/' || dst[n] == '\0');
+}
+
+/* Before the root is made read-only and the kernel file systems land: the mount points
+ * the volumes need in the root filesystem. Without --rootfs that is the host's own: none
+ * is made there (it would stay behind on the host), so each must exist already; checked
+ * for every volume before anything is made. */
 static int prepare_volume_targets(const struct root *rt, const struct pl_run_opts *o, struct pl_err *e)
 {
-	for (size_t i = 0; i < o->n_volumes; i++) {
-		const struct pl_volume *v = &o->volumes[i];
-		struct stat st;
-		int r;
+	for (int make = 0; make <= 1; make++) {
+		for (size_t i = 0; i < o->n_volumes; i++) {
+			const struct pl_volume *v = &o->volumes[i];
+			_cleanup_close_ int fd = -1;
+			struct stat st;
+			int r;
 
-		if (stat(v->src, &st) < 0)
-			return pl_errf(e, -errno, "--volume %s", v->src);
-		r = ensure_path(rt, v->dst + 1, !S_ISDIR(st.st_mode));
-		if (r < 0)
-			return pl_errf(e, r, "--volume: cannot create %s in the container", v->dst);
+			if (stat(v->src, &st) < 0)
+				return pl_errf(e, -errno, "--volume %s", v->src);
+			if (under(v->dst, "/dev") || under(v->dst, "/proc") || under(v->dst, "/sys"))
+				continue; /* bind_volumes */
+			if (!make) {
+				if (o->rootfs)
+					continue;
+				fd = resolve(rt, v->dst + 1, 0);
+				if (fd == -ENOENT)
+					return pl_usagef(e,
+							 "--volume %s:%s: %s does not exist, and without --rootfs "
+							 "the container's root is the host's: proclens makes no "
+							 "mount point there",
+							 v->src, v->dst, v->dst);
+				continue;
+			}
+			r = ensure_path(rt, v->dst + 1, !S_ISDIR(st.st_mode));
+			if (r < 0)
+				return pl_errf(e, r, "--volume: cannot create %s in the container", v->dst);
+		}
 	}
 	return 0;
 }
 
-static int bind_volumes(const struct root *rt, const struct pl_run_opts *o, struct pl_err *e)
+/* The volume may not hide the container's root or its /proc, not even through a symlink
+ * in the image (a DST of /myproc -> /proc would hide procfs, the views and the masks). */
+static int check_volume_target(const struct root *rt, const struct pl_volume *v, struct pl_err *e)
+{
+	_cleanup_close_ int target = resolve(rt, v->dst + 1, 0);
+	_cleanup_close_ int proc = resolve(rt, "proc", 0);
+	struct stat t, root_st, proc_st;
+
+	if (target < 0)
+		return 0; /* mount_in says why */
+	if (fstat(target, &t) < 0 || fstat(rt->fd, &root_st) < 0)
+		return pl_errf(e, -errno, "--volume: cannot stat %s", v->dst);
+	if (t.st_dev == root_st.st_dev && t.st_ino == root_st.st_ino)
+		return pl_usagef(e, "--volume %s:%s: %s is the container's / (through a symlink): refused", v->src,
+				 v->dst, v->dst);
+	if (proc >= 0 && fstat(proc, &proc_st) == 0 && t.st_dev == proc_st.st_dev && t.st_ino == proc_st.st_ino)
+		return pl_usagef(e, "--volume %s:%s: %s is the container's /proc (through a symlink): refused",
+				 v->src, v->dst, v->dst);
+	return 0;
+}
+
+/* src_ro[i]: volume i's source was on a read-only mount before we made any. */
+static int bind_volumes(const struct root *rt, const struct pl_run_opts *o, const bool *src_ro, struct pl_err *e)
 {
 	for (size_t i = 0; i < o->n_volumes; i++) {
 		const struct pl_volume *v = &o->volumes[i];
-		int r = mount_in(rt, v->dst + 1, v->src, NULL, MS_BIND | MS_REC, NULL, false, e);
+		bool ro = v->read_only || src_ro[i];
+		struct stat st;
+		int r;
+
+		/* /dev is the container's own tmpfs by now: a mount point may be made there. */
+		if (under(v->dst, "/dev") && stat(v->src, &st) == 0) {
+			r = ensure_path(rt, v->dst + 1, !S_ISDIR(st.st_mode));
+			if (r < 0)
+				return pl_errf(e, r, "--volume: cannot create %s in the container", v->dst);
+		}
+		if (under(v->dst, "/proc") || under(v->dst, "/sys")) {
+			_cleanup_close_ int fd = resolve(rt, v->dst + 1, 0);
+			if (fd == -ENOENT)
+				return pl_usagef(e,
+						 "--volume %s:%s: no such file in the container's %s, which "
+						 "takes no new names",
+						 v->src, v->dst, under(v->dst, "/proc") ? "/proc" : "/sys");
+		}
+		r = check_volume_target(rt, v, e);
 		if (r < 0)
 			return r;
-		/* No device nodes through a volume either (see pl_rootfs_setup). */
-		r = mount_attrs_in(rt, v->dst + 1, true, MOUNT_ATTR_NODEV | (v->read_only ? MOUNT_ATTR_RDONLY : 0), 0);
+		r = mount_in(rt, v->dst + 1, v->src, NULL, MS_BIND | MS_REC, NULL, false, e);
+		if (r < 0)
+			return r;
+		/* No device nodes through a volume either (see pl_rootfs_setup). Writable unless
+		 * :ro or read-only at its source, even when taken from a root we made read-only
+		 * (--read-only without --rootfs). */
+		r = mount_attrs_in(rt, v->dst + 1, true, MOUNT_ATTR_NODEV | (ro ? MOUNT_ATTR_RDONLY : 0),
+				   ro ? 0 : MOUNT_ATTR_RDONLY);
 		if (r < 0)
 			return pl_errf(e, r, "--volume: cannot make %s %s", v->dst,
-				       v->read_only ? "read-only and nodev" : "nodev");
+				       ro ? "read-only and nodev" : "writable and nodev");
 	}
 	return 0;
 }
@@ -554,6 +632,7 @@ int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e)
 	const struct pl_run_opts *o = p->opts;
 	_cleanup_close_ int root_fd = -1;
 	struct root rt = {.userns = o->userns};
+	_cleanup_free_ bool *src_ro = NULL;
 	int r;
 
 	/* Nothing we mount may propagate back to the host. */
@@ -573,6 +652,13 @@ int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e)
 	r = prepare_volume_targets(&rt, o, e);
 	if (r < 0)
 		return r;
+	src_ro = calloc(o->n_volumes + 1, sizeof(bool));
+	if (!src_ro)
+		return pl_errf(e, -ENOMEM, "--volume");
+	for (size_t i = 0; i < o->n_volumes; i++) {
+		struct statvfs sv;
+		src_ro[i] = statvfs(o->volumes[i].src, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+	}
 	/* Before /proc, /dev and the volumes land: those keep their own modes. No device node
 	 * of the root filesystem opens (nodev): there is no device cgroup, so a node that an
 	 * image or the host's root holds (a disk's, say) would reach the device itself. The
@@ -589,7 +675,7 @@ int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e)
 	if (r >= 0)
 		r = mask_paths(&rt, e);
 	if (r >= 0)
-		r = bind_volumes(&rt, o, e);
+		r = bind_volumes(&rt, o, src_ro, e);
 	if (r < 0)
 		return r;
 	if (o->rootfs)

@@ -79,6 +79,32 @@ lt_run proclens-test-vol2 --rootfs "$rootfs" -v /nonexistent:/x -- true
 t_eq "--volume with a missing source fails" "$LT_RC" 125
 t_match "--volume error message" "$LT_ERR" '^proclens: --volume /nonexistent: No such file or directory$'
 lt_assert_clean proclens-test-vol2
+# Mount points: made however deep in an image, in the container's own /dev, never on the
+# host's root (they would stay behind there), never new names in /proc or /sys.
+lt_run proclens-test-vol3 --rootfs "$rootfs" -v "$vol:/deep/er/still" -v "$vol:/dev/vol" -- \
+	sh -c 'cat /deep/er/still/in /dev/vol/in'
+t_eq "--volume: a deep mount point in the image, one in /dev" "$(echo $LT_OUT)" "from-host from-host"
+t_check "--volume: nothing made in the host's /dev" test ! -e /dev/vol
+lt_run proclens-test-vol4 -v "$vol:$vol/new/sub" -- true
+t_eq "--volume: a missing mount point on the host's root is refused" "$LT_RC" 125
+t_match "--volume: ... with a message" "$LT_ERR" "^proclens: --volume $vol:$vol/new/sub: $vol/new/sub does not exist, and without --rootfs"
+t_check "--volume: ... and nothing made on the host" test ! -e "$vol/new"
+lt_run proclens-test-vol5 --rootfs "$rootfs" -v "$vol:/proc/proclens-new" -- true
+t_eq "--volume: a new name in /proc is refused" "$LT_RC" 125
+t_check "--volume: ... and nothing made in the image" test ! -e "$rootfs/proc/proclens-new"
+# The ban on / and /proc as DST holds through a symlink in the image.
+ln -s /proc "$rootfs/proclens-myproc" && ln -s / "$rootfs/proclens-myroot"
+t_defer "rm -f '$rootfs/proclens-myproc' '$rootfs/proclens-myroot'"
+lt_run proclens-test-vol6 --rootfs "$rootfs" -v "$vol:/proclens-myproc" -- true
+t_match "--volume: DST a symlink to /proc is refused" "$LT_RC $LT_ERR" "^125 proclens: .*is the container's /proc"
+lt_run proclens-test-vol7 --rootfs "$rootfs" -v "$vol:/proclens-myroot" -- true
+t_match "--volume: DST a symlink to / is refused" "$LT_RC $LT_ERR" "^125 proclens: .*is the container's /"
+# --read-only keeps a volume without :ro writable, also on the host's root.
+rodir=$(t_mktemp_dir)
+lt_run proclens-test-vol8 --read-only -v "$vol:$vol" -v "$vol:$rodir:ro" -- \
+	sh -c "echo w > '$vol/rw' && echo rw-ok; echo x > '$rodir/x' 2>/dev/null || echo ro-refused; echo y > /etc/proclens-test 2>/dev/null || echo root-ro"
+t_eq "--read-only: volumes keep their own modes" "$(echo $LT_OUT)" "rw-ok ro-refused root-ro"
+for n in vol3 vol4 vol5 vol6 vol7 vol8; do lt_assert_clean proclens-test-$n; done
 
 
 # Device nodes: no device cgroup confines the container, so no node reaches a device unless

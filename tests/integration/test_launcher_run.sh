@@ -187,8 +187,8 @@ t_check "--view DIR is left mounted" mountpoint -q "$vdir"
 # diskstats and pressure are the container's own, never the host's: its I/O in its own
 # blkio (v1) or io (v2) cgroup; pressure is per cgroup only on v2, and hidden elsewhere.
 vol=$(t_mktemp_dir)
-lt_run proclens-test-io --view "$vdir" --volume "$vol:/data" -- sh -c '
-	dd if=/dev/zero of=/data/f bs=1M count=4 oflag=direct status=none || exit 9
+lt_run proclens-test-io --view "$vdir" --volume "$vol:$vol" -- sh -c '
+	dd if=/dev/zero of="$0/f" bs=1M count=4 oflag=direct status=none || exit 9
 	cat /proc/diskstats; echo "pressure-fs $(findmnt -no FSTYPE /proc/pressure)"
 	echo "pressure-memory $(head -c 10 /proc/pressure/memory 2>&1)"'
 t_eq "diskstats, pressure: exit status" "$LT_RC" 0

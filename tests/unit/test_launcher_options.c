@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 
@@ -471,6 +472,31 @@ START_TEST(capability_names_and_numbers)
 	ck_assert_uint_eq(m, (1ULL << 37) | (1ULL << 12));
 	ck_assert_int_eq(pl_caps_parse("64", &m), -EINVAL);
 	ck_assert_int_eq(pl_caps_parse("cap_", &m), -EINVAL);
+	/* A number past the running kernel's last capability names nothing. */
+	{
+		char past[16];
+		snprintf(past, sizeof(past), "%d", (int)cap_max_bits());
+		ck_assert_int_eq(pl_caps_parse(past, &m), -EINVAL);
+		snprintf(past, sizeof(past), "%d", (int)cap_max_bits() - 1);
+		ck_assert_int_eq(pl_caps_parse(past, &m), 0);
+	}
+}
+END_TEST
+
+/* The last --memory-swap counts: -1 undoes a size before it, and a size undoes -1. */
+START_TEST(memory_swap_last_wins)
+{
+	char *a1[] = {"run", "-m", "256M", "--memory-swap", "512M", "--memory-swap", "-1", "--", "true", NULL};
+	char *a2[] = {"run", "-m", "256M", "--memory-swap", "-1", "--memory-swap", "512M", "--", "true", NULL};
+	struct pl_run_opts o;
+	struct pl_err e;
+
+	ck_assert_int_eq(parse(a1, ARGC(a1), &o, &e), 0);
+	ck_assert_uint_eq(o.memory_swap_bytes, PL_UNLIMITED);
+	ck_assert(o.memory_swap_unlimited);
+	ck_assert_int_eq(parse(a2, ARGC(a2), &o, &e), 0);
+	ck_assert_uint_eq(o.memory_swap_bytes, 512u << 20);
+	ck_assert(!o.memory_swap_unlimited);
 }
 END_TEST
 
@@ -499,6 +525,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cpus_are_spread);
 	tcase_add_test(tc, init_signal_dispositions);
 	tcase_add_test(tc, capability_names_and_numbers);
+	tcase_add_test(tc, memory_swap_last_wins);
 	suite_add_tcase(s, tc);
 	return s;
 }
