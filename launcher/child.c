@@ -173,6 +173,12 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 	n = read(ctx->sync_fd, &go, sizeof(go));
 	if (n != sizeof(go) || go.what != PL_SYNC_GO)
 		_exit(125);
+	/* A session of its own, as with -t (pl_tty_attach): sharing ours, and so our
+	 * terminal as its controlling one, the container could push input into it with
+	 * TIOCSTI for our shell to run once we exit. pl_supervise sends it what our terminal
+	 * sends us (Ctrl-C). */
+	if (!ctx->tty && setsid() < 0)
+		return pl_errf(e, -errno, "cannot start a session");
 	/* With the host's pid namespace the views count from the host's boot too. Before
 	 * the change of ids below: it makes us non-dumpable, and /proc/self then belongs to
 	 * the host's root, whose file we could not write. */

@@ -303,7 +303,9 @@ int pl_tty_attach(struct pl_tty *t, struct pl_err *e);
  * ns_init: pid is the init of a pid namespace of its own, which the kernel shields from
  * signals it has no handler for. A second SIGINT/SIGTERM, or a first one the init cannot
  * act on, kills the container (see process.c). */
-int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv, bool ns_init);
+/* own_init: pid is our --init, which passes signals on to the command itself. */
+int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv, bool ns_init,
+		 bool own_init);
 /* Pure: would a signal sent to a namespace's init with this /proc/PID/status text be
  * dropped (no handler, not blocked, not ignored)? */
 bool pl_init_drops_signal(const char *status_text, int sig);

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -52,8 +54,8 @@ void pl_exec_command(char **argv, char **envp, int report_fd)
 	_exit(pl_exec_failure_status(err));
 }
 
-/* A SIGINT or SIGQUIT the terminal generated already reached the whole foreground process
- * group, the container included: forwarding it would deliver it twice. */
+/* A SIGINT or SIGQUIT our terminal generated: it reached our foreground process group, but
+ * not the container, which has a session of its own (child.c). */
 static bool from_terminal(const struct signalfd_siginfo *si)
 {
 	return si->ssi_code == SI_KERNEL && (si->ssi_signo == SIGINT || si->ssi_signo == SIGQUIT);
@@ -89,8 +91,16 @@ int pl_init_run(char **argv, char **envp, int report_fd)
 		pl_exec_command(argv, envp, report_fd);
 	}
 	/* The command's exec closes its copy; ours must go too, or the parent never sees
-	 * the end of the report channel. */
+	 * the end of the report channel. We never exec, so nothing of proclens's (the host's
+	 * cgroup hierarchies, the lock file, the caller's descriptors: each a way out of
+	 * the rootfs) may stay open here but stdio and the signalfd; and the container's
+	 * processes, which run as our uid with our capabilities, must not reach the rest of
+	 * us through /proc/1 (fd, root, exe, mem) or ptrace. */
 	close(report_fd);
+	if (sigfd > 3)
+		syscall(SYS_close_range, 3U, (unsigned)sigfd - 1, 0U);
+	syscall(SYS_close_range, (unsigned)sigfd + 1, ~0U, 0U);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	for (;;) {
 		struct signalfd_siginfo si;
 		int status;
@@ -99,8 +109,7 @@ int pl_init_run(char **argv, char **envp, int report_fd)
 		if (pl_read_all(sigfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo != SIGCHLD) {
-			if (!from_terminal(&si))
-				kill(cmd, (int)si.ssi_signo);
+			kill(cmd, (int)si.ssi_signo);
 			continue;
 		}
 		/* Reap everything: orphans of the namespace are reparented to us. */
@@ -256,7 +265,8 @@ static void on_interrupt(pid_t pid, bool ns_init, int sig, struct interrupts *in
 	}
 }
 
-int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv, bool ns_init)
+int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_server *srv, bool ns_init,
+		 bool own_init)
 {
 	struct termios saved;
 	struct interrupts in = {0};
@@ -310,7 +320,12 @@ int pl_supervise(pid_t pid, int sigfd, struct pl_tty *tty, struct pl_sysinfo_ser
 			if (tty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
 				ioctl(tty->master_fd, TIOCSWINSZ, &ws);
 		} else {
-			if (tty || !from_terminal(&si))
+			/* The container has a session of its own: what our terminal sent our
+			 * foreground group, we send the command's group (our --init passes
+			 * it on to the command itself). */
+			if (!tty && !own_init && from_terminal(&si))
+				kill(-pid, (int)si.ssi_signo);
+			else
 				kill(pid, (int)si.ssi_signo);
 			on_interrupt(pid, ns_init, (int)si.ssi_signo, &in);
 		}

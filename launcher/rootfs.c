@@ -414,6 +414,11 @@ static int setup_proc_sys(const struct root *rt, const struct pl_run_opts *o, st
 		r = mount_attrs_in(rt, "sys", true, MOUNT_ATTR_RDONLY, 0);
 		if (r < 0)
 			return pl_errf(e, r, "cannot make /sys read-only");
+		/* The host's cgroup tree shows every other container's limits and usage. */
+		r = mount_in(rt, "sys/fs/cgroup", "tmpfs", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			     "size=0,mode=0555", false, e);
+		if (r < 0)
+			return r;
 	}
 	/* On pure v2 the container's own cgroup (the root of its cgroup namespace) is useful
 	 * and harmless, read-only. A v1 layout would need a mount per controller: left out. */

@@ -646,7 +646,8 @@ int pl_run(struct pl_run_opts *o)
 		    .notify_fd = st.sysinfo_fd, .start_ns = st.start_ns, .root = &st.root};
 		snprintf(srv.cgroup_path, sizeof(srv.cgroup_path), "proclens/%s", st.name);
 		start_helper(&st, &srv);
-		status = pl_supervise(st.child, st.sigfd, st.tty_open ? &st.tty : NULL, &srv, !o->share_pid);
+		status = pl_supervise(st.child, st.sigfd, st.tty_open ? &st.tty : NULL, &srv, !o->share_pid,
+				      o->init);
 		pl_sysinfo_server_free(&srv);
 		st.child = -1;
 		exit_code = pl_exit_status(status);

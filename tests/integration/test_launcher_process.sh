@@ -46,6 +46,22 @@ lt_assert_clean proclens-test-init '^sleep 4445$'
 lt_run proclens-test-reap --init -- sh -c 'sh -c "sleep 0.2 & exit 0"; sleep 0.6; ps -o pid,stat,comm | grep -c " Z" ; ps -o comm= -p 1'
 t_eq "--init: no zombies, pid 1 is proclens's init" "$(echo $LT_OUT)" "0 proclens"
 
+# --init keeps nothing of proclens's open (the host's cgroup hierarchies, our lock file, the
+# caller's descriptors: each a way out of the rootfs) and is closed to the container's
+# processes (/proc/1/root, /proc/1/fd), though they run as its uid.
+exec 9</
+lt_run proclens-test-initfds --init -- sh -c 'ls /proc/1/fd | wc -l; ls /proc/1/root >/dev/null 2>&1 && echo root-open || echo root-closed'
+exec 9<&-
+t_eq "--init: pid 1 holds stdio and its signalfd only, and /proc/1/root is closed" "$(echo $LT_OUT)" "4 root-closed"
+
+# The container has a session of its own: the caller's terminal is not its controlling one,
+# so it cannot push input into it (TIOCSTI) for the caller's shell to run afterwards.
+if command -v script >/dev/null; then
+	out=$(script -qec "$PROCLENS run --name proclens-test-sti --no-view -- $BUILD/tests/helpers/tiocsti" /dev/null </dev/null | tr -d '\r')
+	t_match "no TIOCSTI into the caller's terminal" "$out" '^refused'
+	lt_assert_clean proclens-test-sti
+fi
+
 # Without --init the command is pid 1.
 lt_run proclens-test-pid1 -- sh -c 'echo $$'
 t_eq "the command is pid 1 in its own pid namespace" "$LT_OUT" 1
@@ -88,6 +104,11 @@ lt_run proclens-test-net -- sh -c 'ip -o link | wc -l'
 t_eq "a new network namespace has only lo" "$LT_OUT" 1
 lt_run proclens-test-hostnet --net=host -- sh -c 'ip -o link | wc -l'
 t_check "--net=host sees the host's links" test "$LT_OUT" -eq "$(ip -o link | wc -l)"
+# --userns --net=host cannot mount a sysfs of its own and gets the host's /sys read-only,
+# but not the host's cgroup tree (every other container's limits and usage).
+lt_run proclens-test-usernet --userns --net=host -- sh -c 'ls -A /sys/fs/cgroup | wc -l; test -d /sys/class/net && echo sys-ok'
+t_eq "--userns --net=host: the host's /sys without its cgroups" "$(echo $LT_OUT)" "0 sys-ok"
+lt_assert_clean proclens-test-usernet
 
 # --userns: root inside is an unprivileged id outside.
 lt_run proclens-test-userns --userns -- sh -c 'id -u; cat /proc/self/uid_map; free -m | awk "/^Mem:/ {print \$2}"; sleep 0.1' --memory 64M
