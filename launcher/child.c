@@ -3,6 +3,7 @@
  * parent over the socketpair (errno + message) so the person reads the real reason. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
@@ -166,6 +167,7 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 	char tty_src[64];
 	struct pl_rootfs_plan plan = {.opts = o, .view = ctx->view};
 	struct pl_sync_msg go = {0};
+	bool notify;
 	ssize_t n;
 	int r;
 
@@ -225,10 +227,14 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return pl_errf(e, -errno, "cannot set no_new_privs");
-	/* sysinfo(2) answered by the parent, like the views answer /proc reads. Best effort: a
-	 * kernel without seccomp user notification (< 5.0) keeps the host's sysinfo. */
-	if (ctx->view && ctx->view->dir)
-		ctx->listener_fd = pl_sysinfo_filter_install();
+	/* sysinfo(2) answered by the parent, like the views answer /proc reads: a kernel
+	 * without seccomp user notification (< 5.0) keeps the host's sysinfo. */
+	notify = ctx->view && ctx->view->dir;
+	r = pl_seccomp_install(notify, ctx->caps & (UINT64_C(1) << CAP_SYS_ADMIN), &ctx->listener_fd);
+	if (r < 0 && notify)
+		r = pl_seccomp_install(false, ctx->caps & (UINT64_C(1) << CAP_SYS_ADMIN), &ctx->listener_fd);
+	if (r < 0 && r != -EOPNOTSUPP)
+		return pl_errf(e, r, "cannot install the seccomp filter");
 	return 0;
 }
 

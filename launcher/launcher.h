@@ -246,8 +246,12 @@ struct pl_sysinfo_source {
 	uint64_t loads_fixed[3];   /* 1, 5, 15 min, PL_LOADAVG_FIXED_1 = 1.00 */
 };
 
-/* In the child, after no_new_privs: route sysinfo(2) to a listener; returns its fd. */
-int pl_sysinfo_filter_install(void);
+/* In the child, after no_new_privs, the container's seccomp filter: no new user namespace
+ * (unless allow_userns: CAP_SYS_ADMIN was added), whose root would hold every capability
+ * over the files it owns, the container's own cgroups among them (on v1 it could mount them
+ * and raise its limits); clone3 ENOSYS (its flags are out of reach), no x32 system calls;
+ * with sysinfo_notify, sysinfo(2) routed to *listener_fd (else -1). 0 or -errno. */
+int pl_seccomp_install(bool sysinfo_notify, bool allow_userns, int *listener_fd);
 /* Pure: correct the host's sysinfo with the container's values. */
 void pl_sysinfo_adjust(struct sysinfo *si, const struct pl_sysinfo_source *src);
 struct pl_sysinfo_server {

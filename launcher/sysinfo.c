@@ -28,23 +28,107 @@
 #define PL_AUDIT_ARCH AUDIT_ARCH_AARCH64
 #endif
 
-int pl_sysinfo_filter_install(void)
+#ifndef CLONE_NEWUSER
+#define CLONE_NEWUSER 0x10000000
+#endif
+#define PL_X32_SYSCALL_BIT 0x40000000u
+/* i386 system call numbers, for 32-bit code on x86_64 (arch/x86/entry/syscalls). */
+#define PL_I386_SYSINFO 116
+#define PL_I386_CLONE 120
+#define PL_I386_UNSHARE 310
+#define PL_I386_CLONE3 435
+
+/* Instruction indexes of the program below, for its jumps. */
+enum {
+	I_ARCH,
+	I_IS_NATIVE,
+	I_NR,
+	I_X32,
+	I_SYSINFO,
+	I_UNSHARE,
+	I_CLONE,
+	I_CLONE3,
+	I_ALLOW_NATIVE,
+	I_IS_I386,
+	I_NR32,
+	I_SYSINFO32,
+	I_UNSHARE32,
+	I_CLONE32,
+	I_CLONE3_32,
+	I_ALLOW_32,
+	I_FLAGS,
+	I_NEWUSER,
+	I_ALLOW,
+	I_EPERM,
+	I_CLONE3_RET,
+	I_ENOSYS,
+	I_SYSINFO_RET,
+	I_COUNT,
+};
+
+#define JUMP(here, cond, k, to_true, to_false)                                                                 \
+	BPF_JUMP(BPF_JMP | (cond) | BPF_K, (k), (unsigned char)((to_true) - (here)-1),                         \
+		 (unsigned char)((to_false) - (here)-1))
+
+int pl_seccomp_install(bool sysinfo_notify, bool allow_userns, int *listener_fd)
 {
 #ifdef PL_AUDIT_ARCH
-	struct sock_filter code[] = {
-	    /* Another architecture's syscall numbers mean something else: allow. */
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PL_AUDIT_ARCH, 0, 3),
-	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sysinfo, 0, 1),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
-	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {.len = PL_ARRAY_SIZE(code), .filter = code};
-	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-
-	return fd < 0 ? -errno : (int)fd;
+	const unsigned userns_ret = allow_userns ? SECCOMP_RET_ALLOW : SECCOMP_RET_ERRNO | EPERM;
+	const unsigned clone3_ret = allow_userns ? SECCOMP_RET_ALLOW : SECCOMP_RET_ERRNO | ENOSYS;
+	struct sock_filter code[I_COUNT] = {
+	    [I_ARCH] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+	    [I_IS_NATIVE] = JUMP(I_IS_NATIVE, BPF_JEQ, PL_AUDIT_ARCH, I_NR, I_IS_I386),
+	    [I_NR] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef __x86_64__
+	    /* x32 numbers would slip past every check below: no x32 in here. */
+	    [I_X32] = JUMP(I_X32, BPF_JGE, PL_X32_SYSCALL_BIT, I_ENOSYS, I_SYSINFO),
 #else
+	    [I_X32] = JUMP(I_X32, BPF_JA, 0, I_SYSINFO, I_SYSINFO),
+#endif
+	    [I_SYSINFO] = JUMP(I_SYSINFO, BPF_JEQ, SYS_sysinfo, I_SYSINFO_RET, I_UNSHARE),
+	    [I_UNSHARE] = JUMP(I_UNSHARE, BPF_JEQ, SYS_unshare, I_FLAGS, I_CLONE),
+	    [I_CLONE] = JUMP(I_CLONE, BPF_JEQ, SYS_clone, I_FLAGS, I_CLONE3),
+	    /* clone3's flags are in memory, out of the filter's reach: ENOSYS, and glibc
+	     * falls back to clone (as under Docker's default profile). */
+	    [I_CLONE3] = JUMP(I_CLONE3, BPF_JEQ, SYS_clone3, I_CLONE3_RET, I_ALLOW_NATIVE),
+	    [I_ALLOW_NATIVE] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+#ifdef __x86_64__
+	    [I_IS_I386] = JUMP(I_IS_I386, BPF_JEQ, AUDIT_ARCH_I386, I_NR32, I_ALLOW),
+#else
+	    [I_IS_I386] = JUMP(I_IS_I386, BPF_JA, 0, I_ALLOW, I_ALLOW),
+#endif
+	    [I_NR32] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    /* The answer is written in the 64-bit layout: a 32-bit caller gets none, rather
+	     * than the host's figures. */
+	    [I_SYSINFO32] = JUMP(I_SYSINFO32, BPF_JEQ, PL_I386_SYSINFO, sysinfo_notify ? I_ENOSYS : I_ALLOW,
+				 I_UNSHARE32),
+	    [I_UNSHARE32] = JUMP(I_UNSHARE32, BPF_JEQ, PL_I386_UNSHARE, I_FLAGS, I_CLONE32),
+	    [I_CLONE32] = JUMP(I_CLONE32, BPF_JEQ, PL_I386_CLONE, I_FLAGS, I_CLONE3_32),
+	    [I_CLONE3_32] = JUMP(I_CLONE3_32, BPF_JEQ, PL_I386_CLONE3, I_CLONE3_RET, I_ALLOW_32),
+	    [I_ALLOW_32] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    /* unshare(flags) and clone(flags, ...): flags is the first argument, both ABIs. */
+	    [I_FLAGS] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+	    [I_NEWUSER] = JUMP(I_NEWUSER, BPF_JSET, CLONE_NEWUSER, I_EPERM, I_ALLOW),
+	    [I_ALLOW] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	    [I_EPERM] = BPF_STMT(BPF_RET | BPF_K, userns_ret),
+	    [I_CLONE3_RET] = BPF_STMT(BPF_RET | BPF_K, clone3_ret),
+	    [I_ENOSYS] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+	    [I_SYSINFO_RET] = BPF_STMT(BPF_RET | BPF_K, sysinfo_notify ? SECCOMP_RET_USER_NOTIF : SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = I_COUNT, .filter = code};
+	long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, sysinfo_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0,
+			  &prog);
+
+	*listener_fd = -1;
+	if (fd < 0)
+		return -errno;
+	if (sysinfo_notify)
+		*listener_fd = (int)fd;
+	return 0;
+#else
+	(void)sysinfo_notify;
+	(void)allow_userns;
+	*listener_fd = -1;
 	return -EOPNOTSUPP;
 #endif
 }

@@ -62,6 +62,15 @@ if command -v script >/dev/null; then
 	lt_assert_clean proclens-test-sti
 fi
 
+# No user namespace inside (its root would hold every capability over the container's own
+# files: on v1 it could mount its cgroups and raise its limits); 32-bit and clone3 paths too.
+lt_run proclens-test-nouserns --memory 64M --rootfs "$(lt_busybox_rootfs)" -- sh -c '
+	unshare -U true 2>/dev/null && echo userns-made || echo userns-refused
+	unshare -Urm sh -c "mkdir -p /tmp/cg && mount -t cgroup -o memory none /tmp/cg && echo 2147483648 >/tmp/cg/memory.limit_in_bytes" 2>/dev/null && echo raised || echo kept'
+t_eq "no user namespace in the container, its limits kept" "$(echo $LT_OUT)" "userns-refused kept"
+lt_run proclens-test-userns-admin --cap-add SYS_ADMIN -- unshare -U true
+t_eq "--cap-add SYS_ADMIN allows user namespaces" "$LT_RC" 0
+
 # Without --init the command is pid 1.
 lt_run proclens-test-pid1 -- sh -c 'echo $$'
 t_eq "the command is pid 1 in its own pid namespace" "$LT_OUT" 1
