@@ -16,7 +16,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -478,15 +480,48 @@ static int bind_view(const struct root *rt, const struct pl_view_mount *v, struc
 	return 0;
 }
 
+/* fd is on the kernel file system its path names (proc/... on procfs, sys/... on sysfs).
+ * Someone who can write the rootfs while we start could move the /proc we mounted aside
+ * and leave an empty directory in its place, where every mask would find nothing to hide
+ * (or a file of theirs): then we stop. */
+static int on_kernel_fs(int fd, const char *rel, struct pl_err *e)
+{
+	unsigned long want = strncmp(rel, "proc", 4) == 0 ? PROC_SUPER_MAGIC : SYSFS_MAGIC;
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return pl_errf(e, -errno, "cannot statfs /%s", rel);
+	if ((unsigned long)sf.f_type != want)
+		return pl_errf(e, -EXDEV,
+			       "/%s is not on the %s just mounted: was the root filesystem changed while the "
+			       "container started?",
+			       rel, want == PROC_SUPER_MAGIC ? "procfs" : "sysfs");
+	return 0;
+}
+
 static int mask_paths(const struct root *rt, struct pl_err *e)
 {
 	int r;
 
+	/* An absent mask target is one this kernel lacks, but only inside the real /proc
+	 * and /sys. */
+	for (int k = 0; k < 2; k++) {
+		const char *top = k ? "sys" : "proc";
+		_cleanup_close_ int fd = resolve(rt, top, 0);
+		if (fd < 0)
+			return pl_errf(e, fd, "cannot open the container's /%s", top);
+		r = on_kernel_fs(fd, top, e);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < PL_ARRAY_SIZE(masked_paths); i++) {
 		_cleanup_close_ int fd = resolve(rt, masked_paths[i], 0);
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) < 0)
 			continue; /* absent on this kernel: nothing to hide */
+		r = on_kernel_fs(fd, masked_paths[i], e);
+		if (r < 0)
+			return r;
 		if (S_ISDIR(st.st_mode))
 			r = mount_on(fd, "tmpfs", "tmpfs", MS_RDONLY, "size=0,mode=0555");
 		else
@@ -496,14 +531,25 @@ static int mask_paths(const struct root *rt, struct pl_err *e)
 	}
 	for (size_t i = 0; i < PL_ARRAY_SIZE(readonly_paths); i++) {
 		_cleanup_close_ int fd = resolve(rt, readonly_paths[i], 0);
+		_cleanup_close_ int bound = -1;
 		char self[64];
 		if (fd < 0)
 			continue;
+		r = on_kernel_fs(fd, readonly_paths[i], e);
+		if (r < 0)
+			return r;
 		/* Bound on itself first: read-only must apply to this path, not all of /proc. */
 		fd_path(fd, self, sizeof(self));
 		if (mount(self, self, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return pl_errf(e, -errno, "cannot bind /%s on itself", readonly_paths[i]);
-		r = mount_attrs_in(rt, readonly_paths[i], true, MOUNT_ATTR_RDONLY, 0);
+		bound = resolve(rt, readonly_paths[i], 0);
+		if (bound < 0)
+			return pl_errf(e, bound, "cannot open /%s", readonly_paths[i]);
+		r = on_kernel_fs(bound, readonly_paths[i], e);
+		if (r < 0)
+			return r;
+		fd_path(bound, self, sizeof(self));
+		r = mount_attrs(self, true, MOUNT_ATTR_RDONLY, 0);
 		if (r < 0)
 			return pl_errf(e, r, "cannot make /%s read-only", readonly_paths[i]);
 	}
