@@ -297,6 +297,38 @@ START_TEST(collect_v1_percpu_and_tasks)
 }
 END_TEST
 
+/* The reading thread is running (it is in read(2)), as the kernel's own reader always is:
+ * counted in procs_running whatever state /proc says it sleeps in, never in procs_blocked,
+ * as loadavg's running/total does. */
+START_TEST(collect_counts_the_reader_as_running)
+{
+	const char *trees[] = {FIXTURES "/view/v1", FIXTURES "/view/v2"};
+	static const struct {
+		pid_t reader;
+		const char *want;
+	} cases[] = {
+	    {101, "\nprocs_running 3\nprocs_blocked 1\n"},  /* caught S */
+	    {102, "\nprocs_running 2\nprocs_blocked 1\n"},  /* caught R: counted once */
+	    {104, "\nprocs_running 3\nprocs_blocked 0\n"},  /* caught D */
+	    {4242, "\nprocs_running 2\nprocs_blocked 1\n"}, /* not one of the container's threads */
+	};
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(trees); i++) {
+		for (size_t k = 0; k < PL_ARRAY_SIZE(cases); k++) {
+			struct fixture f;
+			_cleanup_free_ char *t = NULL;
+
+			fixture_open(&f, trees[i], "ct", false, &at_100s);
+			f.src.reader_tid = cases[k].reader;
+			ck_assert_int_eq(fixture_generate(&f, "proc/stat", &t), 0);
+			ck_assert_msg(strstr(t, cases[k].want), "tree %zu reader %d: %s", i, (int)cases[k].reader,
+				      t);
+			fixture_close(&f);
+		}
+	}
+}
+END_TEST
+
 START_TEST(collect_root_and_errors)
 {
 	_cleanup_free_ char *host_text = read_fixture(SYNTH "/proc", "stat");
@@ -331,6 +363,7 @@ static Suite *stat_suite(void)
 	tcase_add_test(tc, counters_never_go_backwards_through_bursts);
 	tcase_add_test(tc, collect_v2_spread_exact);
 	tcase_add_test(tc, collect_v1_percpu_and_tasks);
+	tcase_add_test(tc, collect_counts_the_reader_as_running);
 	tcase_add_test(tc, collect_root_and_errors);
 	suite_add_tcase(s, tc);
 	return s;
