@@ -64,8 +64,8 @@ uint64_t pl_cpuview_capacity_ns(uint64_t elapsed_ns, uint64_t quota_usec, uint64
 	unsigned __int128 whole = (unsigned __int128)period_usec * n;
 
 	if (!has_quota(quota_usec, period_usec) || n == 0 || quota_usec >= whole)
-		return elapsed_ns;
-	return (uint64_t)((unsigned __int128)elapsed_ns * quota_usec / whole);
+		return (uint64_t)PL_MIN((unsigned __int128)elapsed_ns * n, (unsigned __int128)UINT64_MAX);
+	return (uint64_t)PL_MIN((unsigned __int128)elapsed_ns * quota_usec / period_usec, (unsigned __int128)UINT64_MAX);
 }
 
 uint64_t pl_ns_to_ticks(uint64_t ns)
@@ -120,51 +120,110 @@ static int history_prepare(struct pl_cpu_history *h, unsigned n, uint64_t init_s
 	return 0;
 }
 
+/* Share out total_ns over n CPUs in proportion to weight_ns (exact sum: the rounding left
+ * over goes 1 ns each to the first CPUs of some weight); evenly when no CPU has any. */
+static void share_by_weight(uint64_t total_ns, unsigned n, const uint64_t *weight_ns, uint64_t *out_ns)
+{
+	unsigned __int128 sum = 0;
+	uint64_t given = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		sum += weight_ns[i];
+	if (sum == 0) {
+		pl_cpuview_spread(total_ns, n, out_ns);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		out_ns[i] = (uint64_t)((unsigned __int128)total_ns * weight_ns[i] / sum);
+		given += out_ns[i];
+	}
+	for (unsigned i = 0; i < n && given < total_ns; i++)
+		if (weight_ns[i]) {
+			out_ns[i]++;
+			given++;
+		}
+}
+
+static uint64_t sum_of(const uint64_t *v, unsigned n)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		sum = sat_add(sum, v[i]);
+	return sum;
+}
+
 int pl_cpuview_compute(const struct pl_cpuview_sample *s, struct pl_cpu_history *history,
 		       struct pl_cpuview *out)
 {
-	uint64_t capacity_ns;
+	unsigned n = s->ncpu;
+	_cleanup_free_ uint64_t *zero = NULL, *room_ns = NULL, *cap_ns = NULL;
+	const uint64_t *prev_user, *prev_system, *prev_idle;
+	uint64_t capacity_ns, prev_capacity_ns, busy_ns = 0, idle_target_ns, idle_prev_ns, idle_now_ns;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (s->ncpu == 0)
+	if (n == 0)
 		return -EINVAL;
 	if (history) {
-		r = history_prepare(history, s->ncpu, s->init_start_ns);
+		r = history_prepare(history, n, s->init_start_ns);
 		if (r < 0)
 			return r;
 	}
-	r = alloc_triple(s->ncpu, &out->user_ns, &out->system_ns, &out->idle_ns);
+	r = alloc_triple(n, &out->user_ns, &out->system_ns, &out->idle_ns);
 	if (r < 0)
 		return r;
-	out->ncpu = s->ncpu;
-	capacity_ns = pl_cpuview_capacity_ns(s->elapsed_ns, s->quota_usec, s->period_usec, s->ncpu);
+	r = alloc_triple(n, &zero, &room_ns, &cap_ns);
+	if (r < 0) {
+		pl_cpuview_free(out);
+		return r;
+	}
+	out->ncpu = n;
+	/* What was shown last (nothing for a one-shot render): every counter starts from it. */
+	prev_user = history ? history->user_ns : zero;
+	prev_system = history ? history->system_ns : zero;
+	prev_idle = history ? history->idle_ns : zero;
+	prev_capacity_ns = history ? history->capacity_ns : 0;
+	capacity_ns = pl_cpuview_capacity_ns(s->elapsed_ns, s->quota_usec, s->period_usec, n);
 	if (pl_tracing())
 		pl_trace_field("idle", NULL, "cpu quota",
-			       "per visible CPU: capacity min(1, quota/period / %u CPUs) x %.2f s since the "
-			       "container's init "
-			       "started = %.2f s, minus its busy time, >= 0%s",
-			       s->ncpu, (double)s->elapsed_ns / 1e9, (double)capacity_ns / 1e9,
-			       history ? "; never below what this reader was shown before" : "");
-	for (unsigned i = 0; i < s->ncpu; i++) {
-		uint64_t busy_ns = sat_add(s->busy_user_ns[i], s->busy_system_ns[i]);
-		uint64_t idle_ns = capacity_ns > busy_ns ? capacity_ns - busy_ns : 0;
-		uint64_t user_ns = s->busy_user_ns[i], system_ns = s->busy_system_ns[i];
+			       "the capacity of the %u visible CPUs, min(%u, quota/period) CPUs x %.2f s since "
+			       "the container's init started = %.2f s, minus their busy time, >= 0%s; shared "
+			       "out over the CPUs by what each left of its share of the capacity",
+			       n, n, (double)s->elapsed_ns / 1e9, (double)capacity_ns / 1e9,
+			       history ? ", never below what this reader was shown before" : "");
+	/* Busy time: what the cgroup used on each CPU, held where it was shown higher. */
+	for (unsigned i = 0; i < n; i++) {
+		out->user_ns[i] = PL_MAX(s->busy_user_ns[i], prev_user[i]);
+		out->system_ns[i] = PL_MAX(s->busy_system_ns[i], prev_system[i]);
+		busy_ns = sat_add(busy_ns, sat_add(s->busy_user_ns[i], s->busy_system_ns[i]));
+	}
+	/* Idle is one budget for all the CPUs: the capacity minus all their busy time. A CPU
+	 * that ran past its share of the capacity (one thread of a 1.5 CPU quota on 2 CPUs)
+	 * takes the excess from the others' idle: clipped at 0 per CPU, the sum would make the
+	 * container look less busy than it is (57% instead of 67%). A burst above capacity
+	 * (the quota is enforced per period, usage is not smooth) makes the target fall; tools
+	 * take differences, so the total is held until the target passes it again. */
+	idle_target_ns = capacity_ns > busy_ns ? capacity_ns - busy_ns : 0;
+	idle_prev_ns = sum_of(prev_idle, n);
+	idle_now_ns = PL_MAX(idle_target_ns, idle_prev_ns);
+	/* The idle gained since the last render goes to the CPUs that had room in that time:
+	 * their share of the capacity gained, minus the busy time they gained. */
+	pl_cpuview_spread(capacity_ns > prev_capacity_ns ? capacity_ns - prev_capacity_ns : 0, n, cap_ns);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t gained_ns = sat_add(out->user_ns[i], out->system_ns[i]) -
+				     sat_add(prev_user[i], prev_system[i]);
 
-		/* A burst above capacity (the quota is enforced per period, usage is not
-		 * smooth) makes the idle target fall; tools take differences, so hold the
-		 * emitted value until the target passes it again. */
-		if (history) {
-			user_ns = PL_MAX(user_ns, history->user_ns[i]);
-			system_ns = PL_MAX(system_ns, history->system_ns[i]);
-			idle_ns = PL_MAX(idle_ns, history->idle_ns[i]);
-			history->user_ns[i] = user_ns;
-			history->system_ns[i] = system_ns;
-			history->idle_ns[i] = idle_ns;
-		}
-		out->user_ns[i] = user_ns;
-		out->system_ns[i] = system_ns;
-		out->idle_ns[i] = idle_ns;
+		room_ns[i] = cap_ns[i] > gained_ns ? cap_ns[i] - gained_ns : 0;
+	}
+	share_by_weight(idle_now_ns - idle_prev_ns, n, room_ns, out->idle_ns);
+	for (unsigned i = 0; i < n; i++)
+		out->idle_ns[i] = sat_add(out->idle_ns[i], prev_idle[i]);
+	if (history) {
+		memcpy(history->user_ns, out->user_ns, n * sizeof(uint64_t));
+		memcpy(history->system_ns, out->system_ns, n * sizeof(uint64_t));
+		memcpy(history->idle_ns, out->idle_ns, n * sizeof(uint64_t));
+		history->capacity_ns = capacity_ns;
 	}
 	return 0;
 }

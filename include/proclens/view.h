@@ -29,6 +29,7 @@ struct pl_cpu_history {
 	uint64_t *user_ns;      /* last values emitted, per visible cpu */
 	uint64_t *system_ns;
 	uint64_t *idle_ns;
+	uint64_t capacity_ns; /* the CPUs' capacity (cpuview.h) when last rendered */
 };
 void pl_cpu_history_free(struct pl_cpu_history *h);
 

@@ -105,14 +105,15 @@ START_TEST(spread_is_exact_and_monotonic)
 }
 END_TEST
 
-START_TEST(capacity_per_cpu)
+START_TEST(capacity_of_the_cpus)
 {
-	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, 150000, 100000, 2), NS * 3 / 4);
-	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, 150000, 100000, 8), NS * 3 / 16);
+	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, 150000, 100000, 2), NS * 3 / 2);
+	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, 150000, 100000, 8), NS * 3 / 2);
 	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, 150000, 100000, 1), NS);
-	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, PL_UNLIMITED, 0, 4), NS);
+	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, PL_UNLIMITED, 0, 4), 4 * NS);
 	/* A year at 1/3 CPU does not overflow. */
 	ck_assert_uint_eq(pl_cpuview_capacity_ns(365 * 86400 * NS, 100000, 300000, 1), 365 * 86400 * NS / 3);
+	ck_assert_uint_eq(pl_cpuview_capacity_ns(UINT64_MAX, PL_UNLIMITED, 0, 4), UINT64_MAX);
 }
 END_TEST
 
@@ -182,6 +183,58 @@ START_TEST(history_keeps_counters_monotonic)
 	ck_assert_uint_eq(last_idle, 20 * NS - 8 * NS - 8 * NS / 10);
 	pl_cpu_history_free(&h);
 	ck_assert_ptr_null(h.idle_ns);
+}
+END_TEST
+
+static uint64_t total_of(const uint64_t *v, unsigned n)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* One thread of a 1.5 CPU quota on 2 visible CPUs runs past its CPU's share (0.75): the
+ * excess comes out of the other CPU's idle, so the container is 1/1.5 = 67% busy, not 57%
+ * (cpu0 idle clipped at 0 while cpu1 kept its whole 0.75). */
+START_TEST(idle_is_one_budget_for_all_cpus)
+{
+	uint64_t user[2] = {10 * NS, 0}, sys[2] = {0, 0};
+	struct pl_cpu_history h = {0};
+	struct pl_cpuview v;
+
+	ck_assert_int_eq(compute(2, 150000, 100000, 10 * NS, user, sys, NULL, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 0);
+	ck_assert_uint_eq(v.idle_ns[1], 5 * NS);
+	pl_cpuview_free(&v);
+
+	/* The same with history, in top's terms: idle for 100 s, then the thread for 5 s. */
+	user[0] = 0;
+	ck_assert_int_eq(compute(2, 150000, 100000, 100 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 150 * NS);
+	pl_cpuview_free(&v);
+	user[0] = 5 * NS;
+	ck_assert_int_eq(compute(2, 150000, 100000, 105 * NS, user, sys, &h, &v), 0);
+	/* 7.5 s of capacity, 5 s busy: 2.5 s more idle, all on cpu1. */
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 150 * NS + 5 * NS / 2);
+	ck_assert_uint_eq(v.idle_ns[0], 75 * NS);
+	ck_assert_uint_eq(v.idle_ns[1], 75 * NS + 5 * NS / 2);
+	pl_cpuview_free(&v);
+
+	pl_cpu_history_free(&h);
+
+	/* --cpu-count=cpuset: a 0.5 quota on 2 CPUs, idle for 100 s, then one thread using all
+	 * of it on cpu0 for 10 s is 100% busy: no idle gained (before: 2.5 s on cpu1, 67%). */
+	user[0] = 0;
+	ck_assert_int_eq(compute(2, 50000, 100000, 100 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 50 * NS);
+	pl_cpuview_free(&v);
+	user[0] = 5 * NS;
+	ck_assert_int_eq(compute(2, 50000, 100000, 110 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 50 * NS);
+	pl_cpuview_free(&v);
+	pl_cpu_history_free(&h);
 }
 END_TEST
 
@@ -288,9 +341,10 @@ static Suite *cpuview_suite(void)
 	tcase_add_test(tc, visible_is_cpuset_and_online);
 	tcase_add_test(tc, visible_reduced_by_quota);
 	tcase_add_test(tc, spread_is_exact_and_monotonic);
-	tcase_add_test(tc, capacity_per_cpu);
+	tcase_add_test(tc, capacity_of_the_cpus);
 	tcase_add_test(tc, idle_is_capacity_minus_busy);
 	tcase_add_test(tc, history_keeps_counters_monotonic);
+	tcase_add_test(tc, idle_is_one_budget_for_all_cpus);
 	tcase_add_test(tc, history_reset_on_cpu_count_change);
 	tcase_add_test(tc, ticks_round_down);
 	suite_add_tcase(s, tc);
