@@ -210,6 +210,7 @@ void pl_containers_destroy(struct pl_containers *cs)
 static void memo_restore(struct pl_fs *fs, struct pl_container *c)
 {
 	struct pl_ms_memo m = { .key = c->key, .init_start_ns = c->init_start_ns, .own_ns = c->own_ns };
+	struct pl_ms_memo_cpu cpu;
 	uint64_t *u, *s, *i;
 
 	if (!fs->cfg.state)
@@ -217,7 +218,7 @@ static void memo_restore(struct pl_fs *fs, struct pl_container *c)
 	u = calloc(PL_MS_MEMO_CPUS, sizeof(*u));
 	s = calloc(PL_MS_MEMO_CPUS, sizeof(*s));
 	i = calloc(PL_MS_MEMO_CPUS, sizeof(*i));
-	if (u && s && i && pl_mountstate_memo_load(fs->cfg.state, &m, u, s, i)) {
+	if (u && s && i && pl_mountstate_memo_load(fs->cfg.state, &m, u, s, i, &cpu)) {
 		for (int k = 0; k < 3; k++)
 			c->loadavg.avg_fixed[k] = m.loadavg[k];
 		c->loadavg.last_sample_ns = m.loadavg_last_ns;
@@ -228,6 +229,12 @@ static void memo_restore(struct pl_fs *fs, struct pl_container *c)
 			c->hist.user_ns = u;
 			c->hist.system_ns = s;
 			c->hist.idle_ns = i;
+			/* Without it (an older server's memo) the capacity is counted afresh
+			 * from the container's start, as that server did. */
+			if (m.flags & PL_MS_MEMO_CAPACITY) {
+				c->hist.capacity_ns = cpu.capacity_ns;
+				c->hist.capacity_at_ns = cpu.capacity_at_ns;
+			}
 			return;
 		}
 	}
@@ -245,6 +252,7 @@ static void memo_save_locked(struct pl_fs *fs, struct pl_container *c)
 		.loadavg_last_ns = c->loadavg.last_sample_ns,
 		.loadavg_sampled = c->loadavg.sampled,
 	};
+	struct pl_ms_memo_cpu cpu;
 	bool hist = c->hist.user_ns && c->hist.system_ns && c->hist.idle_ns &&
 		    c->hist.init_start_ns == c->init_start_ns && c->hist.ncpu <= PL_MS_MEMO_CPUS;
 
@@ -253,8 +261,14 @@ static void memo_save_locked(struct pl_fs *fs, struct pl_container *c)
 	for (int k = 0; k < 3; k++)
 		m.loadavg[k] = c->loadavg.avg_fixed[k];
 	m.ncpu = hist ? c->hist.ncpu : 0;
+	m.flags = hist && c->hist.capacity_at_ns ? PL_MS_MEMO_CAPACITY : 0;
+	cpu = (struct pl_ms_memo_cpu){
+		.capacity_ns = c->hist.capacity_ns,
+		.capacity_at_ns = c->hist.capacity_at_ns,
+	};
 	/* Best effort: without a memo a new server starts this container's afresh. */
-	(void)pl_mountstate_memo_save(fs->cfg.state, &m, c->hist.user_ns, c->hist.system_ns, c->hist.idle_ns);
+	(void)pl_mountstate_memo_save(fs->cfg.state, &m, c->hist.user_ns, c->hist.system_ns, c->hist.idle_ns,
+				      &cpu);
 }
 
 static bool changes_memo(const struct pl_fs *fs, const struct pl_view *v)

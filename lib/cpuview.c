@@ -153,6 +153,24 @@ static uint64_t sum_of(const uint64_t *v, unsigned n)
 	return sum;
 }
 
+/* The CPUs' capacity since the container's init started. A quota is a rate: changed, it
+ * applies to the time after the change, not to the container's whole past (a quota halved
+ * would hold idle still for as long as the container had lived, and top show it 100% busy
+ * for that long; a quota raised would make idle jump). So the history adds up the capacity
+ * of each interval between renders at the rate read at its end; the first render counts
+ * from the start at its rate, as a one-shot render does. */
+static uint64_t capacity_now(const struct pl_cpuview_sample *s, const struct pl_cpu_history *history)
+{
+	uint64_t now_ns = s->init_start_ns + s->elapsed_ns;
+
+	if (!history || !history->capacity_at_ns)
+		return pl_cpuview_capacity_ns(s->elapsed_ns, s->quota_usec, s->period_usec, s->ncpu);
+	if (now_ns <= history->capacity_at_ns)
+		return history->capacity_ns;
+	return sat_add(history->capacity_ns, pl_cpuview_capacity_ns(now_ns - history->capacity_at_ns,
+								     s->quota_usec, s->period_usec, s->ncpu));
+}
+
 int pl_cpuview_compute(const struct pl_cpuview_sample *s, struct pl_cpu_history *history,
 		       struct pl_cpuview *out)
 {
@@ -184,13 +202,17 @@ int pl_cpuview_compute(const struct pl_cpuview_sample *s, struct pl_cpu_history 
 	prev_system = history ? history->system_ns : zero;
 	prev_idle = history ? history->idle_ns : zero;
 	prev_capacity_ns = history ? history->capacity_ns : 0;
-	capacity_ns = pl_cpuview_capacity_ns(s->elapsed_ns, s->quota_usec, s->period_usec, n);
+	capacity_ns = capacity_now(s, history);
 	if (pl_tracing())
 		pl_trace_field("idle", NULL, "cpu quota",
-			       "the capacity of the %u visible CPUs, min(%u, quota/period) CPUs x %.2f s since "
-			       "the container's init started = %.2f s, minus their busy time, >= 0%s; shared "
-			       "out over the CPUs by what each left of its share of the capacity",
-			       n, n, (double)s->elapsed_ns / 1e9, (double)capacity_ns / 1e9,
+			       "the capacity of the %u visible CPUs, min(%u, quota/period) CPUs per second "
+			       "%s = %.2f s, minus their busy time, >= 0%s; shared out over the CPUs by what "
+			       "each left of its share of the capacity",
+			       n, n,
+			       history && history->capacity_at_ns
+				   ? "at each read's quota for the time since the read before, added up"
+				   : "over the time since the container's init started",
+			       (double)capacity_ns / 1e9,
 			       history ? ", never below what this reader was shown before" : "");
 	/* Busy time: what the cgroup used on each CPU, held where it was shown higher. */
 	for (unsigned i = 0; i < n; i++) {
@@ -224,6 +246,7 @@ int pl_cpuview_compute(const struct pl_cpuview_sample *s, struct pl_cpu_history 
 		memcpy(history->system_ns, out->system_ns, n * sizeof(uint64_t));
 		memcpy(history->idle_ns, out->idle_ns, n * sizeof(uint64_t));
 		history->capacity_ns = capacity_ns;
+		history->capacity_at_ns = PL_MAX(history->capacity_at_ns, s->init_start_ns + s->elapsed_ns);
 	}
 	return 0;
 }

@@ -29,7 +29,12 @@ struct pl_cpu_history {
 	uint64_t *user_ns;      /* last values emitted, per visible cpu */
 	uint64_t *system_ns;
 	uint64_t *idle_ns;
-	uint64_t capacity_ns; /* the CPUs' capacity (cpuview.h) when last rendered */
+	/* The CPUs' capacity (cpuview.h) given since the container's init started, added up
+	 * render by render at the rate of each (a quota changed rates only the time after
+	 * it), and when it was last added to (CLOCK_BOOTTIME; 0: never, counted from the
+	 * container's start at the next render). */
+	uint64_t capacity_ns;
+	uint64_t capacity_at_ns;
 };
 void pl_cpu_history_free(struct pl_cpu_history *h);
 

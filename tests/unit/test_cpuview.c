@@ -238,6 +238,40 @@ START_TEST(idle_is_one_budget_for_all_cpus)
 }
 END_TEST
 
+/* A quota is a rate: changed, it counts for the time after the change. Before, the
+ * capacity was the new rate over the container's whole life: halved, idle stood still for
+ * as long as the container had lived (top: 100% busy); raised, idle jumped. */
+START_TEST(quota_change_rates_only_the_time_after)
+{
+	uint64_t user = 0, sys = 0;
+	struct pl_cpu_history h = {0};
+	struct pl_cpuview v;
+
+	ck_assert_int_eq(compute(1, 100000, 100000, 100 * NS, &user, &sys, &h, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 100 * NS);
+	pl_cpuview_free(&v);
+	/* Halved, 10 s idle: 5 s more idle. */
+	ck_assert_int_eq(compute(1, 50000, 100000, 110 * NS, &user, &sys, &h, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 105 * NS);
+	pl_cpuview_free(&v);
+	/* Whole again, 10 s: 10 s more, no jump to the 120 s of a whole CPU since the start. */
+	ck_assert_int_eq(compute(1, 100000, 100000, 120 * NS, &user, &sys, &h, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 115 * NS);
+	pl_cpuview_free(&v);
+	/* Half a CPU used for 10 s at half a CPU: all busy, idle stays. */
+	user = 5 * NS;
+	ck_assert_int_eq(compute(1, 50000, 100000, 130 * NS, &user, &sys, &h, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 115 * NS);
+	ck_assert_uint_eq(h.capacity_ns, (100 + 5 + 10 + 5) * NS);
+	pl_cpuview_free(&v);
+	/* A one-shot render has no past to add up: the rate over the whole life. */
+	ck_assert_int_eq(compute(1, 50000, 100000, 130 * NS, &user, &sys, NULL, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 65 * NS - 5 * NS);
+	pl_cpuview_free(&v);
+	pl_cpu_history_free(&h);
+}
+END_TEST
+
 START_TEST(history_reset_on_cpu_count_change)
 {
 	struct pl_cpu_history h = {0};
@@ -345,6 +379,7 @@ static Suite *cpuview_suite(void)
 	tcase_add_test(tc, idle_is_capacity_minus_busy);
 	tcase_add_test(tc, history_keeps_counters_monotonic);
 	tcase_add_test(tc, idle_is_one_budget_for_all_cpus);
+	tcase_add_test(tc, quota_change_rates_only_the_time_after);
 	tcase_add_test(tc, history_reset_on_cpu_count_change);
 	tcase_add_test(tc, ticks_round_down);
 	suite_add_tcase(s, tc);

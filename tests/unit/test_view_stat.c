@@ -244,6 +244,34 @@ START_TEST(counters_never_go_backwards_through_bursts)
 }
 END_TEST
 
+/* docker update --cpus 1 -> 0.5 on an idle container: top must go on seeing it idle, not
+ * 100% busy for as long as it had lived (idle held until half the rate over its whole life
+ * passed what was shown); uptime's idle agrees. */
+START_TEST(quota_change_counts_from_the_change)
+{
+	struct fixture f;
+	struct parsed_stat a, b;
+	_cleanup_free_ char *up = NULL;
+	uint64_t tck = (uint64_t)pl_clk_tck();
+
+	tmp_tree_make();
+	write_file(tmp_tree, "ct/cpu.max", "100000 100000\n");
+	fixture_open(&f, tmp_tree, "ct", true, &at_100s);
+	render_at(&f, 100, &a);
+	ck_assert_uint_eq(a.ncpu, 1);
+	ck_assert_uint_eq(a.f[0][3], 100 * tck);
+	write_file(tmp_tree, "ct/cpu.max", "50000 100000\n");
+	render_at(&f, 110, &b);
+	ck_assert_uint_eq(b.f[0][3], 105 * tck);
+	ck_assert_double_eq(busy_percent(&a, &b), 0.0);
+	f.src.now_ns = f.src.init_start_ns + 120 * NS;
+	ck_assert_int_eq(fixture_generate(&f, "proc/uptime", &up), 0);
+	ck_assert_str_eq(up, "120.00 110.00\n");
+	fixture_close(&f);
+	tmp_tree_remove();
+}
+END_TEST
+
 START_TEST(collect_v2_spread_exact)
 {
 	struct fixture f;
@@ -361,6 +389,7 @@ static Suite *stat_suite(void)
 	suite_add_tcase(s, tr);
 	tcase_add_test(tc, busy_share_full_quota_half_and_idle);
 	tcase_add_test(tc, counters_never_go_backwards_through_bursts);
+	tcase_add_test(tc, quota_change_counts_from_the_change);
 	tcase_add_test(tc, collect_v2_spread_exact);
 	tcase_add_test(tc, collect_v1_percpu_and_tasks);
 	tcase_add_test(tc, collect_counts_the_reader_as_running);
