@@ -235,6 +235,12 @@ static void memo_restore(struct pl_fs *fs, struct pl_container *c)
 				c->hist.capacity_ns = cpu.capacity_ns;
 				c->hist.capacity_at_ns = cpu.capacity_at_ns;
 			}
+			/* Without it, the CPUs are unknown (cpus_key 0) and the next render
+			 * carries the counters over to its own, as after a cpuset change. */
+			if (m.flags & PL_MS_MEMO_BASE) {
+				c->hist.cpus_key = cpu.cpus_key;
+				memcpy(c->hist.base_ns, cpu.base_ns, sizeof(c->hist.base_ns));
+			}
 			return;
 		}
 	}
@@ -261,11 +267,13 @@ static void memo_save_locked(struct pl_fs *fs, struct pl_container *c)
 	for (int k = 0; k < 3; k++)
 		m.loadavg[k] = c->loadavg.avg_fixed[k];
 	m.ncpu = hist ? c->hist.ncpu : 0;
-	m.flags = hist && c->hist.capacity_at_ns ? PL_MS_MEMO_CAPACITY : 0;
+	m.flags = hist ? (c->hist.capacity_at_ns ? PL_MS_MEMO_CAPACITY : 0) | PL_MS_MEMO_BASE : 0;
 	cpu = (struct pl_ms_memo_cpu){
 		.capacity_ns = c->hist.capacity_ns,
 		.capacity_at_ns = c->hist.capacity_at_ns,
+		.cpus_key = c->hist.cpus_key,
 	};
+	memcpy(cpu.base_ns, c->hist.base_ns, sizeof(cpu.base_ns));
 	/* Best effort: without a memo a new server starts this container's afresh. */
 	(void)pl_mountstate_memo_save(fs->cfg.state, &m, c->hist.user_ns, c->hist.system_ns, c->hist.idle_ns,
 				      &cpu);

@@ -21,7 +21,7 @@
 #define MS_MEMO_SLOT_SIZE 8192u
 #define MS_MEMO_SLOTS ((MS_SIZE - MS_MEMO_START) / MS_MEMO_SLOT_SIZE)
 #define MS_MEMO_PROBE 8u /* slots a memo may take, from its hash on */
-#define PL_MS_MEMO_KNOWN PL_MS_MEMO_CAPACITY /* the parts of pl_ms_memo_cpu this server has */
+#define PL_MS_MEMO_KNOWN (PL_MS_MEMO_CAPACITY | PL_MS_MEMO_BASE) /* the parts of pl_ms_memo_cpu this server has */
 
 struct ms_memo_slot {
 	_Atomic uint32_t seq; /* odd while written */

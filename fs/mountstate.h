@@ -93,9 +93,12 @@ struct pl_ms_memo {
  * slot; a part holds only with its flag, since an older server rewriting the memo leaves
  * the bytes there but clears flags. */
 #define PL_MS_MEMO_CAPACITY 1u /* capacity_ns, capacity_at_ns */
+#define PL_MS_MEMO_BASE 2u     /* cpus_key, base_ns */
 struct pl_ms_memo_cpu {
 	uint64_t capacity_ns;    /* struct pl_cpu_history's */
 	uint64_t capacity_at_ns; /* ditto */
+	uint64_t cpus_key;       /* ditto */
+	int64_t base_ns[3];      /* ditto */
 };
 
 /* Store the memo of container m (its key, start and own_ns) with the ncpu counters of

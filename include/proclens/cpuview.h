@@ -41,6 +41,7 @@ struct pl_cpuview_sample {
 	uint64_t period_usec;
 	uint64_t elapsed_ns;	/* now - init start */
 	uint64_t init_start_ns; /* identifies the container's life, for the history */
+	uint64_t cpus_key;	/* identifies the visible host CPUs, for the history */
 	const uint64_t *busy_user_ns;
 	const uint64_t *busy_system_ns;
 };
@@ -56,7 +57,9 @@ struct pl_cpuview {
 /* target = the model above; emitted: user and system max(history, target) per CPU, idle
  * max(history, target) in total, its growth since the history shared out over the CPUs
  * that had room for it; the history (may be NULL) is updated to what is emitted. A history
- * for another CPU count or another init start is reset. */
+ * for another init start is reset; one for other CPUs (count or cpus_key) is carried over:
+ * the totals of every field go on from what it had shown, never lower, through a base per
+ * field spread over the new CPUs. */
 int pl_cpuview_compute(const struct pl_cpuview_sample *s, struct pl_cpu_history *history,
 		       struct pl_cpuview *out);
 void pl_cpuview_free(struct pl_cpuview *v);

@@ -272,26 +272,49 @@ START_TEST(quota_change_rates_only_the_time_after)
 }
 END_TEST
 
-START_TEST(history_reset_on_cpu_count_change)
+/* The visible CPUs change (a cpuset, a quota): the totals go on from what was shown, never
+ * lower, and their differences are the container's use again from the next render on.
+ * Before, the history was dropped and every total fell (user 10 s -> 5 s, idle 95 -> 5). */
+START_TEST(history_carries_over_a_cpu_count_change)
 {
 	struct pl_cpu_history h = {0};
 	uint64_t user[2] = {5 * NS, 5 * NS}, sys[2] = {0, 0};
+	uint64_t tick_ns = NS / (uint64_t)pl_clk_tck();
 	struct pl_cpuview v;
 
 	ck_assert_int_eq(compute(1, PL_UNLIMITED, 0, 100 * NS, user, sys, &h, &v), 0);
 	ck_assert_uint_eq(h.ncpu, 1);
 	ck_assert_uint_eq(v.idle_ns[0], 95 * NS);
 	pl_cpuview_free(&v);
-	/* Two CPUs now: the old single-CPU idle must not leak into either. */
-	ck_assert_int_eq(compute(2, PL_UNLIMITED, 0, 10 * NS, user, sys, &h, &v), 0);
+	/* Two CPUs now, the second with 5 s of the cgroup's use of its own: the totals go on
+	 * (one tick more for the second line's rounding), they do not take its past. */
+	ck_assert_int_eq(compute(2, PL_UNLIMITED, 0, 110 * NS, user, sys, &h, &v), 0);
 	ck_assert_uint_eq(h.ncpu, 2);
-	ck_assert_uint_eq(v.idle_ns[0], 5 * NS);
-	ck_assert_uint_eq(v.idle_ns[1], 5 * NS);
+	ck_assert_uint_eq(total_of(v.user_ns, 2), 5 * NS + tick_ns);
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 95 * NS + tick_ns);
 	pl_cpuview_free(&v);
-	/* A restarted container (new init start) starts afresh too. */
+	/* 10 s on 2 CPUs, 1 s of it busy: the differences are the use. */
+	user[0] = 6 * NS;
+	ck_assert_int_eq(compute(2, PL_UNLIMITED, 0, 120 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_eq(total_of(v.user_ns, 2), 6 * NS + tick_ns);
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 114 * NS + tick_ns);
+	pl_cpuview_free(&v);
+	/* Back to one CPU, whose own use (7 s) is less than the total shown: nothing falls. */
+	user[0] = 7 * NS;
+	ck_assert_int_eq(compute(1, PL_UNLIMITED, 0, 130 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_ge(v.user_ns[0], 6 * NS + tick_ns);
+	ck_assert_uint_ge(v.idle_ns[0], 114 * NS + tick_ns);
+	pl_cpuview_free(&v);
+	user[0] = 8 * NS;
+	ck_assert_int_eq(compute(1, PL_UNLIMITED, 0, 140 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_eq(v.user_ns[0], 7 * NS + tick_ns);
+	ck_assert_uint_eq(v.idle_ns[0], 123 * NS + tick_ns);
+	pl_cpuview_free(&v);
+	/* A restarted container (new init start) starts afresh. */
 	h.init_start_ns = 1;
+	user[0] = 5 * NS;
 	ck_assert_int_eq(compute(2, PL_UNLIMITED, 0, 6 * NS, user, sys, &h, &v), 0);
-	ck_assert_uint_eq(v.idle_ns[0], 1 * NS);
+	ck_assert_uint_eq(v.idle_ns[1], 1 * NS);
 	ck_assert_uint_eq(h.init_start_ns, 7);
 	pl_cpuview_free(&v);
 	pl_cpu_history_free(&h);
@@ -380,7 +403,7 @@ static Suite *cpuview_suite(void)
 	tcase_add_test(tc, history_keeps_counters_monotonic);
 	tcase_add_test(tc, idle_is_one_budget_for_all_cpus);
 	tcase_add_test(tc, quota_change_rates_only_the_time_after);
-	tcase_add_test(tc, history_reset_on_cpu_count_change);
+	tcase_add_test(tc, history_carries_over_a_cpu_count_change);
 	tcase_add_test(tc, ticks_round_down);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tcc, collect_v1_percpu_or_spread);

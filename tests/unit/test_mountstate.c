@@ -400,7 +400,7 @@ START_TEST(a_memo_torn_by_a_crash_is_ignored)
 }
 END_TEST
 
-/* The stat history's later parts (the capacity added up) pass to the next server; a memo an
+/* The stat history's later parts (the capacity added up, the bases) pass to the next server; a memo an
  * older server wrote (flags 0, as its pad was, over bytes a newer one left) has none. */
 START_TEST(memo_parts_of_newer_servers)
 {
@@ -408,8 +408,11 @@ START_TEST(memo_parts_of_newer_servers)
 	struct pl_mountstate *a;
 	uint64_t u[2] = {1, 2}, s[2] = {3, 4}, i[2] = {5, 6};
 	uint64_t lu[PL_MS_MEMO_CPUS], ls[PL_MS_MEMO_CPUS], li[PL_MS_MEMO_CPUS];
-	struct pl_ms_memo m = {.key = 42, .init_start_ns = 7, .ncpu = 2, .flags = PL_MS_MEMO_CAPACITY | 0x80};
-	struct pl_ms_memo_cpu cpu = {.capacity_ns = 1234, .capacity_at_ns = 5678}, got;
+	struct pl_ms_memo m = {
+	    .key = 42, .init_start_ns = 7, .ncpu = 2, .flags = PL_MS_MEMO_CAPACITY | PL_MS_MEMO_BASE | 0x80};
+	struct pl_ms_memo_cpu cpu = {
+	    .capacity_ns = 1234, .capacity_at_ns = 5678, .cpus_key = 99, .base_ns = {-1, 2, INT64_MIN}};
+	struct pl_ms_memo_cpu got;
 	uint32_t flags = 0;
 	off_t at = -1;
 
@@ -417,9 +420,12 @@ START_TEST(memo_parts_of_newer_servers)
 	ck_assert_int_eq(pl_mountstate_memo_save(a, &m, u, s, i, &cpu), 0);
 	m = (struct pl_ms_memo){.key = 42, .init_start_ns = 7};
 	ck_assert(pl_mountstate_memo_load(a, &m, lu, ls, li, &got));
-	ck_assert_uint_eq(m.flags, PL_MS_MEMO_CAPACITY); /* what this server knows only */
+	ck_assert_uint_eq(m.flags, PL_MS_MEMO_CAPACITY | PL_MS_MEMO_BASE); /* what this server knows */
 	ck_assert_uint_eq(got.capacity_ns, 1234);
 	ck_assert_uint_eq(got.capacity_at_ns, 5678);
+	ck_assert_uint_eq(got.cpus_key, 99);
+	ck_assert_int_eq(got.base_ns[0], -1);
+	ck_assert_int_eq(got.base_ns[2], INT64_MIN);
 	ck_assert_uint_eq(li[1], 6);
 	/* An older server rewrites the memo: its flags (pad) are 0, the bytes after stay. */
 	for (off_t off = 8 << 20; off < 16 << 20 && at < 0; off += 8192) {
