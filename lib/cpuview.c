@@ -305,9 +305,10 @@ int pl_cpuview_compute(const struct pl_cpuview_sample *s, struct pl_cpu_history 
 	idle_prev_ns = rebase ? shown[2] : sum_of(prev_idle, n);
 	idle_now_ns = PL_MAX(idle_target_ns, idle_prev_ns);
 	/* The idle gained since the last render goes to the CPUs that had room in that time:
-	 * their share of the capacity gained, minus the busy time they gained (after a
-	 * rebase, none had: the whole is spread evenly). */
-	pl_cpuview_spread(capacity_ns > prev_capacity_ns ? capacity_ns - prev_capacity_ns : 0, n, cap_ns);
+	 * their share of the capacity gained, minus the busy time they gained. After a rebase
+	 * the new lines have no past to weigh: all of it is spread evenly (no room at all). */
+	pl_cpuview_spread(capacity_ns > prev_capacity_ns && !rebase ? capacity_ns - prev_capacity_ns : 0, n,
+			  cap_ns);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t gained_ns = sat_add(out->user_ns[i], out->system_ns[i]) -
 				     sat_add(prev_user[i], prev_system[i]);

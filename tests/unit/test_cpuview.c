@@ -292,6 +292,8 @@ START_TEST(history_carries_over_a_cpu_count_change)
 	ck_assert_uint_eq(h.ncpu, 2);
 	ck_assert_uint_eq(total_of(v.user_ns, 2), 5 * NS + tick_ns);
 	ck_assert_uint_eq(total_of(v.idle_ns, 2), 95 * NS + tick_ns);
+	/* The new lines have no past to share it by: evenly. */
+	ck_assert_uint_le(v.idle_ns[1] - v.idle_ns[0] + 1, 2);
 	pl_cpuview_free(&v);
 	/* 10 s on 2 CPUs, 1 s of it busy: the differences are the use. */
 	user[0] = 6 * NS;
