@@ -211,6 +211,7 @@ void pl_containers_destroy(struct pl_containers *cs)
 static void memo_restore(struct pl_fs *fs, struct pl_container *c)
 {
 	struct pl_ms_memo m = { .key = c->key, .init_start_ns = c->init_start_ns, .own_ns = c->own_ns };
+	struct pl_ms_memo_cpu cpu;
 	uint64_t *u, *s, *i;
 
 	if (!fs->cfg.state)
@@ -218,7 +219,7 @@ static void memo_restore(struct pl_fs *fs, struct pl_container *c)
 	u = calloc(PL_MS_MEMO_CPUS, sizeof(*u));
 	s = calloc(PL_MS_MEMO_CPUS, sizeof(*s));
 	i = calloc(PL_MS_MEMO_CPUS, sizeof(*i));
-	if (u && s && i && pl_mountstate_memo_load(fs->cfg.state, &m, u, s, i)) {
+	if (u && s && i && pl_mountstate_memo_load(fs->cfg.state, &m, u, s, i, &cpu)) {
 		for (int k = 0; k < 3; k++)
 			c->loadavg.avg_fixed[k] = m.loadavg[k];
 		c->loadavg.last_sample_ns = m.loadavg_last_ns;
@@ -229,6 +230,18 @@ static void memo_restore(struct pl_fs *fs, struct pl_container *c)
 			c->hist.user_ns = u;
 			c->hist.system_ns = s;
 			c->hist.idle_ns = i;
+			/* Without it (an older server's memo) the capacity is counted afresh
+			 * from the container's start, as that server did. */
+			if (m.flags & PL_MS_MEMO_CAPACITY) {
+				c->hist.capacity_ns = cpu.capacity_ns;
+				c->hist.capacity_at_ns = cpu.capacity_at_ns;
+			}
+			/* Without it, the CPUs are unknown (cpus_key 0) and the next render
+			 * carries the counters over to its own, as after a cpuset change. */
+			if (m.flags & PL_MS_MEMO_BASE) {
+				c->hist.cpus_key = cpu.cpus_key;
+				memcpy(c->hist.base_ns, cpu.base_ns, sizeof(c->hist.base_ns));
+			}
 			return;
 		}
 	}
@@ -246,6 +259,7 @@ static void memo_save_locked(struct pl_fs *fs, struct pl_container *c)
 		.loadavg_last_ns = c->loadavg.last_sample_ns,
 		.loadavg_sampled = c->loadavg.sampled,
 	};
+	struct pl_ms_memo_cpu cpu;
 	bool hist = c->hist.user_ns && c->hist.system_ns && c->hist.idle_ns &&
 		    c->hist.init_start_ns == c->init_start_ns && c->hist.ncpu <= PL_MS_MEMO_CPUS;
 
@@ -254,8 +268,16 @@ static void memo_save_locked(struct pl_fs *fs, struct pl_container *c)
 	for (int k = 0; k < 3; k++)
 		m.loadavg[k] = c->loadavg.avg_fixed[k];
 	m.ncpu = hist ? c->hist.ncpu : 0;
+	m.flags = hist ? (c->hist.capacity_at_ns ? PL_MS_MEMO_CAPACITY : 0) | PL_MS_MEMO_BASE : 0;
+	cpu = (struct pl_ms_memo_cpu){
+		.capacity_ns = c->hist.capacity_ns,
+		.capacity_at_ns = c->hist.capacity_at_ns,
+		.cpus_key = c->hist.cpus_key,
+	};
+	memcpy(cpu.base_ns, c->hist.base_ns, sizeof(cpu.base_ns));
 	/* Best effort: without a memo a new server starts this container's afresh. */
-	(void)pl_mountstate_memo_save(fs->cfg.state, &m, c->hist.user_ns, c->hist.system_ns, c->hist.idle_ns);
+	(void)pl_mountstate_memo_save(fs->cfg.state, &m, c->hist.user_ns, c->hist.system_ns, c->hist.idle_ns,
+				      &cpu);
 }
 
 static bool changes_memo(const struct pl_fs *fs, const struct pl_view *v)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,6 +21,7 @@
 #define MS_MEMO_SLOT_SIZE 8192u
 #define MS_MEMO_SLOTS ((MS_SIZE - MS_MEMO_START) / MS_MEMO_SLOT_SIZE)
 #define MS_MEMO_PROBE 8u /* slots a memo may take, from its hash on */
+#define PL_MS_MEMO_KNOWN (PL_MS_MEMO_CAPACITY | PL_MS_MEMO_BASE) /* the parts of pl_ms_memo_cpu this server has */
 
 struct ms_memo_slot {
 	_Atomic uint32_t seq; /* odd while written */
@@ -27,8 +29,15 @@ struct ms_memo_slot {
 	uint64_t stamp; /* of the last save: the least recent gives way */
 	struct pl_ms_memo m;
 	uint64_t user[PL_MS_MEMO_CPUS], system[PL_MS_MEMO_CPUS], idle[PL_MS_MEMO_CPUS];
+	/* Added after the first memos: everything above keeps its place, so that servers old
+	 * and new read each other's (m.flags says what of this an old one did not write). */
+	struct pl_ms_memo_cpu cpu;
 };
 _Static_assert(sizeof(struct ms_memo_slot) <= MS_MEMO_SLOT_SIZE, "a memo fits its slot");
+/* Where the first memos had them: a server reads the memos of the one it replaces. */
+_Static_assert(offsetof(struct ms_memo_slot, m.flags) == 76 && offsetof(struct ms_memo_slot, user) == 80 &&
+		   offsetof(struct ms_memo_slot, cpu) == 80 + 3 * 8 * PL_MS_MEMO_CPUS,
+	       "the memo layout of older servers");
 
 struct ms_header {
 	uint64_t magic;
@@ -188,7 +197,7 @@ static bool memo_is(const struct ms_memo_slot *s, const struct pl_ms_memo *m)
 }
 
 int pl_mountstate_memo_save(struct pl_mountstate *ms, const struct pl_ms_memo *m, const uint64_t *user,
-			    const uint64_t *system, const uint64_t *idle)
+			    const uint64_t *system, const uint64_t *idle, const struct pl_ms_memo_cpu *cpu)
 {
 	struct ms_memo_slot *s = NULL;
 	size_t n = m->ncpu * sizeof(uint64_t);
@@ -213,11 +222,14 @@ int pl_mountstate_memo_save(struct pl_mountstate *ms, const struct pl_ms_memo *m
 	atomic_store_explicit(&s->seq, seq | 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	s->m = *m;
+	s->m.flags = n ? m->flags & PL_MS_MEMO_KNOWN : 0;
 	if (n) {
 		memcpy(s->user, user, n);
 		memcpy(s->system, system, n);
 		memcpy(s->idle, idle, n);
 	}
+	if (s->m.flags)
+		s->cpu = *cpu;
 	s->used = 1;
 	s->stamp = ++ms->h->memo_clock;
 	atomic_store_explicit(&s->seq, (seq | 1) + 1, memory_order_release);
@@ -226,7 +238,7 @@ int pl_mountstate_memo_save(struct pl_mountstate *ms, const struct pl_ms_memo *m
 }
 
 bool pl_mountstate_memo_load(const struct pl_mountstate *ms, struct pl_ms_memo *m, uint64_t *user,
-			     uint64_t *system, uint64_t *idle)
+			     uint64_t *system, uint64_t *idle, struct pl_ms_memo_cpu *cpu)
 {
 	if (!ms->memo)
 		return false;
@@ -243,10 +255,12 @@ bool pl_mountstate_memo_load(const struct pl_mountstate *ms, struct pl_ms_memo *
 		memcpy(user, s->user, got.ncpu * sizeof(uint64_t));
 		memcpy(system, s->system, got.ncpu * sizeof(uint64_t));
 		memcpy(idle, s->idle, got.ncpu * sizeof(uint64_t));
+		*cpu = s->cpu;
 		atomic_thread_fence(memory_order_acquire);
 		/* Rewritten while copied (another thread of ours saving it): none is kept. */
 		if (atomic_load_explicit(&s->seq, memory_order_relaxed) != seq)
 			return false;
+		got.flags &= PL_MS_MEMO_KNOWN; /* a newer server's parts mean nothing here */
 		*m = got;
 		return true;
 	}

@@ -84,17 +84,33 @@ struct pl_ms_memo {
 	uint64_t loadavg[3];
 	uint64_t loadavg_last_ns;
 	uint32_t loadavg_sampled;
-	uint32_t pad;
+	/* which parts of struct pl_ms_memo_cpu hold (PL_MS_MEMO_*): a memo of an older server,
+	 * which wrote 0 here and knew nothing of them, has none */
+	uint32_t flags;
+};
+
+/* What later servers keep of the stat history, in the room older ones left at the end of a
+ * slot; a part holds only with its flag, since an older server rewriting the memo leaves
+ * the bytes there but clears flags. */
+#define PL_MS_MEMO_CAPACITY 1u /* capacity_ns, capacity_at_ns */
+#define PL_MS_MEMO_BASE 2u     /* cpus_key, base_ns */
+struct pl_ms_memo_cpu {
+	uint64_t capacity_ns;    /* struct pl_cpu_history's */
+	uint64_t capacity_at_ns; /* ditto */
+	uint64_t cpus_key;       /* ditto */
+	int64_t base_ns[3];      /* ditto */
 };
 
 /* Store the memo of container m (its key, start and own_ns) with the ncpu counters of
- * user, system and idle (ignored when m->ncpu is 0). A full table gives up the slot used
+ * user, system and idle and the parts of cpu that m->flags names (all ignored when m->ncpu
+ * is 0; cpu may be NULL when m->flags is 0). A full table gives up the slot used
  * least recently. -E2BIG: m->ncpu above PL_MS_MEMO_CPUS; -ENOSPC: no memo table (a state
  * file whose log filled it). Safe to call from any thread. */
 int pl_mountstate_memo_save(struct pl_mountstate *ms, const struct pl_ms_memo *m, const uint64_t *user,
-			    const uint64_t *system, const uint64_t *idle);
+			    const uint64_t *system, const uint64_t *idle, const struct pl_ms_memo_cpu *cpu);
 /* Find the memo of container m (key, init_start_ns, own_ns set by the caller): fills the
- * rest of m and, for m->ncpu entries, user, system and idle (PL_MS_MEMO_CPUS each). false:
- * none, or one being written. */
+ * rest of m and, for m->ncpu entries, user, system and idle (PL_MS_MEMO_CPUS each), and
+ * cpu, of which only the parts m->flags names (those this server knows) hold. false: none,
+ * or one being written. */
 bool pl_mountstate_memo_load(const struct pl_mountstate *ms, struct pl_ms_memo *m, uint64_t *user,
-			     uint64_t *system, uint64_t *idle);
+			     uint64_t *system, uint64_t *idle, struct pl_ms_memo_cpu *cpu);

@@ -67,6 +67,8 @@ int pl_stat_render(const void *state, struct pl_buf *out)
 struct task_count {
 	const struct pl_host *host;
 	unsigned running, blocked;
+	pid_t reader_tid; /* counted as running whatever its state: see pl_source */
+	bool reader_seen;
 };
 
 static int count_task(pid_t tid, void *userdata)
@@ -80,7 +82,11 @@ static int count_task(pid_t tid, void *userdata)
 		return 0;
 	if (r < 0)
 		return r;
-	if (state == 'R')
+	/* The reader sleeps in our FUSE request, but the kernel's reader of its own file is
+	 * running when procs_running is counted (it is never 0), as in loadavg's 4th field. */
+	if (tid == tc->reader_tid)
+		tc->reader_seen = true;
+	else if (state == 'R')
 		tc->running++;
 	else if (state == 'D')
 		tc->blocked++;
@@ -88,7 +94,7 @@ static int count_task(pid_t tid, void *userdata)
 }
 
 /* explain: the rules of each line; the CPU numbers' own come from cpuview. */
-static void trace_stat(const struct pl_stat_state *st)
+static void trace_stat(const struct pl_stat_state *st, bool reader)
 {
 	char v[32];
 
@@ -101,7 +107,9 @@ static void trace_stat(const struct pl_stat_state *st)
 		       "the host's boot time, later by the container's time namespace's boottime offset "
 		       "if it has one: ps adds process start times to it");
 	snprintf(v, sizeof(v), "%u", st->procs_running);
-	pl_trace_field("procs_running", v, "tasks", "the cgroup's threads in state R");
+	pl_trace_field("procs_running", v, "tasks",
+		       reader ? "the cgroup's threads in state R, the reader among them whatever its state"
+			      : "the cgroup's threads in state R");
 	snprintf(v, sizeof(v), "%u", st->procs_blocked);
 	pl_trace_field("procs_blocked", v, "tasks", "the cgroup's threads in state D");
 	pl_trace_field("intr", "0", NULL, "0: host-wide counter with no per-cgroup counterpart");
@@ -113,7 +121,7 @@ static void trace_stat(const struct pl_stat_state *st)
 int pl_stat_collect(const struct pl_source *src, void *state)
 {
 	struct pl_stat_state *st = state;
-	struct task_count tc = {.host = src->host};
+	struct task_count tc = {.host = src->host, .reader_tid = src->reader_tid};
 	struct pl_cpuview view;
 	ssize_t n;
 	int r;
@@ -140,10 +148,10 @@ int pl_stat_collect(const struct pl_source *src, void *state)
 	r = pl_cgroup_for_each_task(src->cg, PL_CTRL_CPUACCT, count_task, &tc);
 	if (r < 0)
 		return r;
-	st->procs_running = tc.running;
+	st->procs_running = tc.running + tc.reader_seen;
 	st->procs_blocked = tc.blocked;
 	if (pl_tracing())
-		trace_stat(st);
+		trace_stat(st, src->reader_tid > 0);
 	r = pl_cpuview_collect(src, &view, NULL);
 	if (r < 0)
 		return r;

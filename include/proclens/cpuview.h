@@ -5,11 +5,12 @@
  * system and idle time that /proc/stat and /proc/uptime report. Shared by every view that
  * speaks of CPUs, so they all agree.
  *
- * The model: each visible CPU has a capacity of min(1, (quota/period) / N) CPU-seconds per
- * second since the container's init started. Its busy time is its share of the cgroup's
- * usage; its idle time is what is left of the capacity. A container using its full quota
- * therefore looks 100% busy to top, an idle one 0%. Emitted values never go backwards
- * (history), because tools take differences between two reads. */
+ * The model: the N visible CPUs have a capacity of min(N, quota/period) CPU-seconds per
+ * second since the container's init started. A CPU's busy time is its share of the cgroup's
+ * usage; the idle time of them all is what is left of the capacity, shared out over the
+ * CPUs by the room each left in its 1/N of it. A container using its full quota therefore
+ * looks 100% busy to top, an idle one 0%. Emitted values never go backwards (history),
+ * because tools take differences between two reads. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,7 +30,8 @@ int pl_cpuview_visible(const struct pl_cpuset *online, const struct pl_cpu_limit
  * total exactly, differ by at most 1 ns, and each grows monotonically with total. */
 void pl_cpuview_spread(uint64_t total_ns, unsigned n, uint64_t *out_ns);
 
-/* Idle capacity of one visible CPU over elapsed_ns: min(1, (quota/period)/n) * elapsed. */
+/* CPU time the n visible CPUs can give over elapsed_ns, all together: min(n, quota/period)
+ * * elapsed. */
 uint64_t pl_cpuview_capacity_ns(uint64_t elapsed_ns, uint64_t quota_usec, uint64_t period_usec, unsigned n);
 
 /* One sample's inputs, per visible CPU (arrays of ncpu). */
@@ -39,6 +41,7 @@ struct pl_cpuview_sample {
 	uint64_t period_usec;
 	uint64_t elapsed_ns;	/* now - init start */
 	uint64_t init_start_ns; /* identifies the container's life, for the history */
+	uint64_t cpus_key;	/* identifies the visible host CPUs, for the history */
 	const uint64_t *busy_user_ns;
 	const uint64_t *busy_system_ns;
 };
@@ -51,9 +54,12 @@ struct pl_cpuview {
 	uint64_t *idle_ns;
 };
 
-/* target = the model above; emitted = max(history, target) per counter, and the history
- * (may be NULL) is updated to what is emitted. A history for another CPU count or another
- * init start is reset. */
+/* target = the model above; emitted: user and system max(history, target) per CPU, idle
+ * max(history, target) in total, its growth since the history shared out over the CPUs
+ * that had room for it; the history (may be NULL) is updated to what is emitted. A history
+ * for another init start is reset; one for other CPUs (count or cpus_key) is carried over:
+ * the totals of every field go on from what it had shown, never lower, through a base per
+ * field spread over the new CPUs. */
 int pl_cpuview_compute(const struct pl_cpuview_sample *s, struct pl_cpu_history *history,
 		       struct pl_cpuview *out);
 void pl_cpuview_free(struct pl_cpuview *v);

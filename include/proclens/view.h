@@ -24,11 +24,21 @@ struct pl_view_opts {
  * backwards (top takes differences). Owned by whoever owns the container (the daemon's
  * container cache); NULL means "no history" (a one-shot render). Callers serialize access. */
 struct pl_cpu_history {
-	unsigned ncpu;          /* visible CPUs when last rendered; a change resets history */
+	unsigned ncpu;          /* visible CPUs when last rendered */
+	uint64_t cpus_key;      /* which ones (cpuview.c); with ncpu, a change rebases (below) */
 	uint64_t init_start_ns; /* the container start it belongs to; a change resets history */
 	uint64_t *user_ns;      /* last values emitted, per visible cpu */
 	uint64_t *system_ns;
 	uint64_t *idle_ns;
+	/* The CPUs' capacity (cpuview.h) given since the container's init started, added up
+	 * render by render at the rate of each (a quota changed rates only the time after
+	 * it), and when it was last added to (CLOCK_BOOTTIME; 0: never, counted from the
+	 * container's start at the next render). */
+	uint64_t capacity_ns;
+	uint64_t capacity_at_ns;
+	/* Added to the cgroup's user, system and the idle target (spread over the CPUs) so that
+	 * the totals shown when the visible CPUs last changed carry on, never lower. */
+	int64_t base_ns[3];
 };
 void pl_cpu_history_free(struct pl_cpu_history *h);
 

@@ -105,14 +105,15 @@ START_TEST(spread_is_exact_and_monotonic)
 }
 END_TEST
 
-START_TEST(capacity_per_cpu)
+START_TEST(capacity_of_the_cpus)
 {
-	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, 150000, 100000, 2), NS * 3 / 4);
-	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, 150000, 100000, 8), NS * 3 / 16);
+	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, 150000, 100000, 2), NS * 3 / 2);
+	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, 150000, 100000, 8), NS * 3 / 2);
 	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, 150000, 100000, 1), NS);
-	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, PL_UNLIMITED, 0, 4), NS);
+	ck_assert_uint_eq(pl_cpuview_capacity_ns(NS, PL_UNLIMITED, 0, 4), 4 * NS);
 	/* A year at 1/3 CPU does not overflow. */
 	ck_assert_uint_eq(pl_cpuview_capacity_ns(365 * 86400 * NS, 100000, 300000, 1), 365 * 86400 * NS / 3);
+	ck_assert_uint_eq(pl_cpuview_capacity_ns(UINT64_MAX, PL_UNLIMITED, 0, 4), UINT64_MAX);
 }
 END_TEST
 
@@ -185,26 +186,137 @@ START_TEST(history_keeps_counters_monotonic)
 }
 END_TEST
 
-START_TEST(history_reset_on_cpu_count_change)
+static uint64_t total_of(const uint64_t *v, unsigned n)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* One thread of a 1.5 CPU quota on 2 visible CPUs runs past its CPU's share (0.75): the
+ * excess comes out of the other CPU's idle, so the container is 1/1.5 = 67% busy, not 57%
+ * (cpu0 idle clipped at 0 while cpu1 kept its whole 0.75). */
+START_TEST(idle_is_one_budget_for_all_cpus)
+{
+	uint64_t user[2] = {10 * NS, 0}, sys[2] = {0, 0};
+	struct pl_cpu_history h = {0};
+	struct pl_cpuview v;
+
+	ck_assert_int_eq(compute(2, 150000, 100000, 10 * NS, user, sys, NULL, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 0);
+	ck_assert_uint_eq(v.idle_ns[1], 5 * NS);
+	pl_cpuview_free(&v);
+
+	/* The same with history, in top's terms: idle for 100 s, then the thread for 5 s. */
+	user[0] = 0;
+	ck_assert_int_eq(compute(2, 150000, 100000, 100 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 150 * NS);
+	pl_cpuview_free(&v);
+	user[0] = 5 * NS;
+	ck_assert_int_eq(compute(2, 150000, 100000, 105 * NS, user, sys, &h, &v), 0);
+	/* 7.5 s of capacity, 5 s busy: 2.5 s more idle, all on cpu1. */
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 150 * NS + 5 * NS / 2);
+	ck_assert_uint_eq(v.idle_ns[0], 75 * NS);
+	ck_assert_uint_eq(v.idle_ns[1], 75 * NS + 5 * NS / 2);
+	pl_cpuview_free(&v);
+
+	pl_cpu_history_free(&h);
+
+	/* --cpu-count=cpuset: a 0.5 quota on 2 CPUs, idle for 100 s, then one thread using all
+	 * of it on cpu0 for 10 s is 100% busy: no idle gained (before: 2.5 s on cpu1, 67%). */
+	user[0] = 0;
+	ck_assert_int_eq(compute(2, 50000, 100000, 100 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 50 * NS);
+	pl_cpuview_free(&v);
+	user[0] = 5 * NS;
+	ck_assert_int_eq(compute(2, 50000, 100000, 110 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 50 * NS);
+	pl_cpuview_free(&v);
+	pl_cpu_history_free(&h);
+}
+END_TEST
+
+/* A quota is a rate: changed, it counts for the time after the change. Before, the
+ * capacity was the new rate over the container's whole life: halved, idle stood still for
+ * as long as the container had lived (top: 100% busy); raised, idle jumped. */
+START_TEST(quota_change_rates_only_the_time_after)
+{
+	uint64_t user = 0, sys = 0;
+	struct pl_cpu_history h = {0};
+	struct pl_cpuview v;
+
+	ck_assert_int_eq(compute(1, 100000, 100000, 100 * NS, &user, &sys, &h, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 100 * NS);
+	pl_cpuview_free(&v);
+	/* Halved, 10 s idle: 5 s more idle. */
+	ck_assert_int_eq(compute(1, 50000, 100000, 110 * NS, &user, &sys, &h, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 105 * NS);
+	pl_cpuview_free(&v);
+	/* Whole again, 10 s: 10 s more, no jump to the 120 s of a whole CPU since the start. */
+	ck_assert_int_eq(compute(1, 100000, 100000, 120 * NS, &user, &sys, &h, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 115 * NS);
+	pl_cpuview_free(&v);
+	/* Half a CPU used for 10 s at half a CPU: all busy, idle stays. */
+	user = 5 * NS;
+	ck_assert_int_eq(compute(1, 50000, 100000, 130 * NS, &user, &sys, &h, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 115 * NS);
+	ck_assert_uint_eq(h.capacity_ns, (100 + 5 + 10 + 5) * NS);
+	pl_cpuview_free(&v);
+	/* A one-shot render has no past to add up: the rate over the whole life. */
+	ck_assert_int_eq(compute(1, 50000, 100000, 130 * NS, &user, &sys, NULL, &v), 0);
+	ck_assert_uint_eq(v.idle_ns[0], 65 * NS - 5 * NS);
+	pl_cpuview_free(&v);
+	pl_cpu_history_free(&h);
+}
+END_TEST
+
+/* The visible CPUs change (a cpuset, a quota): the totals go on from what was shown, never
+ * lower, and their differences are the container's use again from the next render on.
+ * Before, the history was dropped and every total fell (user 10 s -> 5 s, idle 95 -> 5). */
+START_TEST(history_carries_over_a_cpu_count_change)
 {
 	struct pl_cpu_history h = {0};
 	uint64_t user[2] = {5 * NS, 5 * NS}, sys[2] = {0, 0};
+	uint64_t tick_ns = NS / (uint64_t)pl_clk_tck();
 	struct pl_cpuview v;
 
 	ck_assert_int_eq(compute(1, PL_UNLIMITED, 0, 100 * NS, user, sys, &h, &v), 0);
 	ck_assert_uint_eq(h.ncpu, 1);
 	ck_assert_uint_eq(v.idle_ns[0], 95 * NS);
 	pl_cpuview_free(&v);
-	/* Two CPUs now: the old single-CPU idle must not leak into either. */
-	ck_assert_int_eq(compute(2, PL_UNLIMITED, 0, 10 * NS, user, sys, &h, &v), 0);
+	/* Two CPUs now, the second with 5 s of the cgroup's use of its own: the totals go on
+	 * (one tick more for the second line's rounding), they do not take its past. */
+	ck_assert_int_eq(compute(2, PL_UNLIMITED, 0, 110 * NS, user, sys, &h, &v), 0);
 	ck_assert_uint_eq(h.ncpu, 2);
-	ck_assert_uint_eq(v.idle_ns[0], 5 * NS);
-	ck_assert_uint_eq(v.idle_ns[1], 5 * NS);
+	ck_assert_uint_eq(total_of(v.user_ns, 2), 5 * NS + tick_ns);
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 95 * NS + tick_ns);
+	/* The new lines have no past to share it by: evenly. */
+	ck_assert_uint_le(v.idle_ns[1] - v.idle_ns[0] + 1, 2);
 	pl_cpuview_free(&v);
-	/* A restarted container (new init start) starts afresh too. */
+	/* 10 s on 2 CPUs, 1 s of it busy: the differences are the use. */
+	user[0] = 6 * NS;
+	ck_assert_int_eq(compute(2, PL_UNLIMITED, 0, 120 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_eq(total_of(v.user_ns, 2), 6 * NS + tick_ns);
+	ck_assert_uint_eq(total_of(v.idle_ns, 2), 114 * NS + tick_ns);
+	pl_cpuview_free(&v);
+	/* Back to one CPU, whose own use (7 s) is less than the total shown: nothing falls. */
+	user[0] = 7 * NS;
+	ck_assert_int_eq(compute(1, PL_UNLIMITED, 0, 130 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_ge(v.user_ns[0], 6 * NS + tick_ns);
+	ck_assert_uint_ge(v.idle_ns[0], 114 * NS + tick_ns);
+	pl_cpuview_free(&v);
+	user[0] = 8 * NS;
+	ck_assert_int_eq(compute(1, PL_UNLIMITED, 0, 140 * NS, user, sys, &h, &v), 0);
+	ck_assert_uint_eq(v.user_ns[0], 7 * NS + tick_ns);
+	ck_assert_uint_eq(v.idle_ns[0], 123 * NS + tick_ns);
+	pl_cpuview_free(&v);
+	/* A restarted container (new init start) starts afresh. */
 	h.init_start_ns = 1;
+	user[0] = 5 * NS;
 	ck_assert_int_eq(compute(2, PL_UNLIMITED, 0, 6 * NS, user, sys, &h, &v), 0);
-	ck_assert_uint_eq(v.idle_ns[0], 1 * NS);
+	ck_assert_uint_eq(v.idle_ns[1], 1 * NS);
 	ck_assert_uint_eq(h.init_start_ns, 7);
 	pl_cpuview_free(&v);
 	pl_cpu_history_free(&h);
@@ -288,10 +400,12 @@ static Suite *cpuview_suite(void)
 	tcase_add_test(tc, visible_is_cpuset_and_online);
 	tcase_add_test(tc, visible_reduced_by_quota);
 	tcase_add_test(tc, spread_is_exact_and_monotonic);
-	tcase_add_test(tc, capacity_per_cpu);
+	tcase_add_test(tc, capacity_of_the_cpus);
 	tcase_add_test(tc, idle_is_capacity_minus_busy);
 	tcase_add_test(tc, history_keeps_counters_monotonic);
-	tcase_add_test(tc, history_reset_on_cpu_count_change);
+	tcase_add_test(tc, idle_is_one_budget_for_all_cpus);
+	tcase_add_test(tc, quota_change_rates_only_the_time_after);
+	tcase_add_test(tc, history_carries_over_a_cpu_count_change);
 	tcase_add_test(tc, ticks_round_down);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tcc, collect_v1_percpu_or_spread);

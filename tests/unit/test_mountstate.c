@@ -66,7 +66,7 @@ START_TEST(full_and_damaged_files_are_errors)
 	ck_assert_int_eq(pl_mountstate_each(ms, count_records, &n), 0);
 	ck_assert_uint_gt(n, 2000);
 	/* The log stops short of the memos, which still work. */
-	ck_assert_int_eq(pl_mountstate_memo_save(ms, &(struct pl_ms_memo){.key = 1}, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(pl_mountstate_memo_save(ms, &(struct pl_ms_memo){.key = 1}, NULL, NULL, NULL, NULL), 0);
 	pl_mountstate_close(ms);
 	/* A record whose length runs past the end: the rest is not to be trusted. */
 	{
@@ -319,7 +319,7 @@ static void memo_save(struct pl_mountstate *ms, uint64_t key, uint64_t start, un
 		s[k] = base + 1000 + k;
 		i[k] = base + 2000 + k;
 	}
-	ck_assert_int_eq(pl_mountstate_memo_save(ms, &m, u, s, i), ncpu > PL_MS_MEMO_CPUS ? -E2BIG : 0);
+	ck_assert_int_eq(pl_mountstate_memo_save(ms, &m, u, s, i, NULL), ncpu > PL_MS_MEMO_CPUS ? -E2BIG : 0);
 }
 
 /* 1: found with the counters memo_save(base) stored. */
@@ -328,8 +328,9 @@ static int memo_check(const struct pl_mountstate *ms, uint64_t key, uint64_t sta
 {
 	uint64_t u[PL_MS_MEMO_CPUS], s[PL_MS_MEMO_CPUS], i[PL_MS_MEMO_CPUS];
 	struct pl_ms_memo m = {.key = key, .init_start_ns = start, .own_ns = own};
+	struct pl_ms_memo_cpu cpu;
 
-	if (!pl_mountstate_memo_load(ms, &m, u, s, i))
+	if (!pl_mountstate_memo_load(ms, &m, u, s, i, &cpu))
 		return 0;
 	ck_assert_uint_eq(m.ncpu, ncpu);
 	ck_assert_uint_eq(m.loadavg[0], base);
@@ -399,6 +400,53 @@ START_TEST(a_memo_torn_by_a_crash_is_ignored)
 }
 END_TEST
 
+/* The stat history's later parts (the capacity added up, the bases) pass to the next server; a memo an
+ * older server wrote (flags 0, as its pad was, over bytes a newer one left) has none. */
+START_TEST(memo_parts_of_newer_servers)
+{
+	int fd = pl_mountstate_create();
+	struct pl_mountstate *a;
+	uint64_t u[2] = {1, 2}, s[2] = {3, 4}, i[2] = {5, 6};
+	uint64_t lu[PL_MS_MEMO_CPUS], ls[PL_MS_MEMO_CPUS], li[PL_MS_MEMO_CPUS];
+	struct pl_ms_memo m = {
+	    .key = 42, .init_start_ns = 7, .ncpu = 2, .flags = PL_MS_MEMO_CAPACITY | PL_MS_MEMO_BASE | 0x80};
+	struct pl_ms_memo_cpu cpu = {
+	    .capacity_ns = 1234, .capacity_at_ns = 5678, .cpus_key = 99, .base_ns = {-1, 2, INT64_MIN}};
+	struct pl_ms_memo_cpu got;
+	uint32_t flags = 0;
+	off_t at = -1;
+
+	ck_assert_int_eq(pl_mountstate_open(fd, &a), 0);
+	ck_assert_int_eq(pl_mountstate_memo_save(a, &m, u, s, i, &cpu), 0);
+	m = (struct pl_ms_memo){.key = 42, .init_start_ns = 7};
+	ck_assert(pl_mountstate_memo_load(a, &m, lu, ls, li, &got));
+	ck_assert_uint_eq(m.flags, PL_MS_MEMO_CAPACITY | PL_MS_MEMO_BASE); /* what this server knows */
+	ck_assert_uint_eq(got.capacity_ns, 1234);
+	ck_assert_uint_eq(got.capacity_at_ns, 5678);
+	ck_assert_uint_eq(got.cpus_key, 99);
+	ck_assert_int_eq(got.base_ns[0], -1);
+	ck_assert_int_eq(got.base_ns[2], INT64_MIN);
+	ck_assert_uint_eq(li[1], 6);
+	/* An older server rewrites the memo: its flags (pad) are 0, the bytes after stay. */
+	for (off_t off = 8 << 20; off < 16 << 20 && at < 0; off += 8192) {
+		uint32_t seq;
+
+		ck_assert_int_eq(pread(fd, &seq, sizeof(seq), off), (ssize_t)sizeof(seq));
+		if (seq)
+			at = off;
+	}
+	ck_assert_int_ge(at, 0);
+	ck_assert_int_eq(pwrite(fd, &flags, sizeof(flags), at + 76), (ssize_t)sizeof(flags));
+	m = (struct pl_ms_memo){.key = 42, .init_start_ns = 7};
+	ck_assert(pl_mountstate_memo_load(a, &m, lu, ls, li, &got));
+	ck_assert_uint_eq(m.flags, 0);
+	ck_assert_uint_eq(m.ncpu, 2);
+	ck_assert_uint_eq(lu[0], 1);
+	pl_mountstate_close(a);
+	close(fd);
+}
+END_TEST
+
 START_TEST(a_full_memo_table_forgets_the_least_recent)
 {
 	int fd = pl_mountstate_create();
@@ -434,6 +482,7 @@ static Suite *mountstate_suite(void)
 	tcase_add_test(tc, a_state_without_the_root_is_refused);
 	tcase_add_test(tc, memos_pass_to_the_next_server);
 	tcase_add_test(tc, a_memo_torn_by_a_crash_is_ignored);
+	tcase_add_test(tc, memo_parts_of_newer_servers);
 	tcase_add_test(tc, a_full_memo_table_forgets_the_least_recent);
 	suite_add_tcase(s, tc);
 	return s;

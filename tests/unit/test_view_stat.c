@@ -244,6 +244,164 @@ START_TEST(counters_never_go_backwards_through_bursts)
 }
 END_TEST
 
+/* docker update --cpus 1 -> 0.5 on an idle container: top must go on seeing it idle, not
+ * 100% busy for as long as it had lived (idle held until half the rate over its whole life
+ * passed what was shown); uptime's idle agrees. */
+START_TEST(quota_change_counts_from_the_change)
+{
+	struct fixture f;
+	struct parsed_stat a, b;
+	_cleanup_free_ char *up = NULL;
+	uint64_t tck = (uint64_t)pl_clk_tck();
+
+	tmp_tree_make();
+	write_file(tmp_tree, "ct/cpu.max", "100000 100000\n");
+	fixture_open(&f, tmp_tree, "ct", true, &at_100s);
+	render_at(&f, 100, &a);
+	ck_assert_uint_eq(a.ncpu, 1);
+	ck_assert_uint_eq(a.f[0][3], 100 * tck);
+	write_file(tmp_tree, "ct/cpu.max", "50000 100000\n");
+	render_at(&f, 110, &b);
+	ck_assert_uint_eq(b.f[0][3], 105 * tck);
+	ck_assert_double_eq(busy_percent(&a, &b), 0.0);
+	f.src.now_ns = f.src.init_start_ns + 120 * NS;
+	ck_assert_int_eq(fixture_generate(&f, "proc/uptime", &up), 0);
+	ck_assert_str_eq(up, "120.00 110.00\n");
+	fixture_close(&f);
+	tmp_tree_remove();
+}
+END_TEST
+
+/* A v1 tree beside the v2 one: cpu, cpuacct (per-CPU usage) and cpuset hierarchies. */
+static char tmp_v1[64];
+static const char *const v1_dirs[] = {"cpu", "cpu/ct", "cpuacct", "cpuacct/ct", "cpuset", "cpuset/ct"};
+static const char *const v1_files[] = {"cpu/ct/cpu.cfs_quota_us", "cpu/ct/cpu.cfs_period_us",
+				       "cpuacct/ct/tasks", "cpuacct/ct/cpuacct.usage_all",
+				       "cpuset/ct/cpuset.effective_cpus"};
+
+static void tmp_v1_make(void)
+{
+	char path[128];
+
+	strcpy(tmp_v1, "/tmp/proclens-test-stat1.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp_v1));
+	for (size_t i = 0; i < PL_ARRAY_SIZE(v1_dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmp_v1, v1_dirs[i]);
+		ck_assert_int_eq(mkdir(path, 0755), 0);
+	}
+	write_file(tmp_v1, "cpu/ct/cpu.cfs_quota_us", "-1\n");
+	write_file(tmp_v1, "cpu/ct/cpu.cfs_period_us", "100000\n");
+	write_file(tmp_v1, "cpuacct/ct/tasks", "102\n");
+}
+
+static void tmp_v1_remove(void)
+{
+	char path[128];
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(v1_files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmp_v1, v1_files[i]);
+		unlink(path);
+	}
+	for (size_t i = PL_ARRAY_SIZE(v1_dirs); i-- > 0;) {
+		snprintf(path, sizeof(path), "%s/%s", tmp_v1, v1_dirs[i]);
+		rmdir(path);
+	}
+	rmdir(tmp_v1);
+}
+
+/* The cgroup's use of host CPUs 0 and 1 (seconds), and which it may run on. */
+static void set_cpus(bool v1, const char *cpus, uint64_t cpu0_s, uint64_t cpu1_s)
+{
+	char text[512];
+
+	if (v1) {
+		snprintf(text, sizeof(text),
+			 "cpu user system\n0 %llu 0\n1 %llu 0\n2 0 0\n3 0 0\n4 0 0\n5 0 0\n6 0 0\n7 0 0\n",
+			 (unsigned long long)(cpu0_s * NS), (unsigned long long)(cpu1_s * NS));
+		write_file(tmp_v1, "cpuacct/ct/cpuacct.usage_all", text);
+		snprintf(text, sizeof(text), "%s\n", cpus);
+		write_file(tmp_v1, "cpuset/ct/cpuset.effective_cpus", text);
+	} else {
+		set_usage((cpu0_s + cpu1_s) * 1000000, 0);
+		snprintf(text, sizeof(text), "%s\n", cpus);
+		write_file(tmp_tree, "ct/cpuset.cpus.effective", text);
+	}
+}
+
+static uint64_t uptime_idle_cs(struct fixture *f)
+{
+	_cleanup_free_ char *t = NULL;
+	unsigned long long up_s, up_cs, idle_s, idle_cs;
+
+	ck_assert_int_eq(fixture_generate(f, "proc/uptime", &t), 0);
+	ck_assert_int_eq(sscanf(t, "%llu.%llu %llu.%llu", &up_s, &up_cs, &idle_s, &idle_cs), 4);
+	return idle_s * 100 + idle_cs;
+}
+
+/* cpuset 0-1 -> 0 -> 0-1 with no quota, as `echo 0 > cpuset.cpus` does: every field of the
+ * "cpu" line and uptime's idle never fall (before, the history was dropped and both halved:
+ * cpu 2454 0 26 17272952 -> 980 0 6 8636732 on this machine), the sum stays exact, and after
+ * each change the differences are the container's use again. v1 maps visible CPUs to the
+ * cgroup's own per-CPU use, v2 spreads its total. */
+START_TEST(counters_carry_over_a_cpuset_change)
+{
+	static const struct {
+		const char *cpus;
+		uint64_t elapsed_s, cpu0_s, cpu1_s;
+		unsigned ncpu;
+	} seq[] = {{"0-1", 100, 20, 30, 2}, {"0", 110, 25, 30, 1}, {"0", 120, 30, 30, 1},
+		   {"0-1", 130, 30, 35, 2},  {"0-1", 140, 35, 35, 2}};
+	uint64_t tck = (uint64_t)pl_clk_tck();
+
+	for (int v1 = 0; v1 <= 1; v1++) {
+		struct parsed_stat prev, cur;
+		uint64_t prev_idle_cs = 0;
+		struct fixture f;
+
+		if (v1) {
+			tmp_v1_make();
+			set_cpus(true, "0-1", 0, 0);
+			fixture_open(&f, tmp_v1, "ct", true, &at_100s);
+		} else {
+			tmp_tree_make();
+			write_file(tmp_tree, "ct/cpu.max", "max 100000\n");
+			fixture_open(&f, tmp_tree, "ct", true, &at_100s);
+		}
+		memset(&prev, 0, sizeof(prev));
+		for (size_t k = 0; k < PL_ARRAY_SIZE(seq); k++) {
+			uint64_t idle_cs;
+
+			set_cpus(v1, seq[k].cpus, seq[k].cpu0_s, seq[k].cpu1_s);
+			render_at(&f, seq[k].elapsed_s, &cur);
+			ck_assert_uint_eq(cur.ncpu, seq[k].ncpu);
+			for (int fld = 0; fld < 10; fld++)
+				ck_assert_msg(cur.f[0][fld] >= prev.f[0][fld],
+					      "v%d step %zu field %d went back: %llu < %llu", v1 ? 1 : 2, k, fld,
+					      (unsigned long long)cur.f[0][fld],
+					      (unsigned long long)prev.f[0][fld]);
+			idle_cs = uptime_idle_cs(&f);
+			ck_assert_msg(idle_cs >= prev_idle_cs, "v%d step %zu: uptime idle %llu < %llu", v1 ? 1 : 2,
+				      k, (unsigned long long)idle_cs, (unsigned long long)prev_idle_cs);
+			/* A step without a change: user and idle grow by the use and the rest. */
+			if (k == 2 || k == 4) {
+				uint64_t used_s = seq[k].cpu0_s + seq[k].cpu1_s - seq[k - 1].cpu0_s -
+						  seq[k - 1].cpu1_s;
+
+				ck_assert_uint_eq(cur.f[0][0] - prev.f[0][0], used_s * tck);
+				ck_assert_uint_eq(cur.f[0][3] - prev.f[0][3], (10 * seq[k].ncpu - used_s) * tck);
+			}
+			prev = cur;
+			prev_idle_cs = idle_cs;
+		}
+		fixture_close(&f);
+		if (v1)
+			tmp_v1_remove();
+		else
+			tmp_tree_remove();
+	}
+}
+END_TEST
+
 START_TEST(collect_v2_spread_exact)
 {
 	struct fixture f;
@@ -319,6 +477,38 @@ START_TEST(collect_v1_percpu_and_tasks)
 }
 END_TEST
 
+/* The reading thread is running (it is in read(2)), as the kernel's own reader always is:
+ * counted in procs_running whatever state /proc says it sleeps in, never in procs_blocked,
+ * as loadavg's running/total does. */
+START_TEST(collect_counts_the_reader_as_running)
+{
+	const char *trees[] = {FIXTURES "/view/v1", FIXTURES "/view/v2"};
+	static const struct {
+		pid_t reader;
+		const char *want;
+	} cases[] = {
+	    {101, "\nprocs_running 3\nprocs_blocked 1\n"},  /* caught S */
+	    {102, "\nprocs_running 2\nprocs_blocked 1\n"},  /* caught R: counted once */
+	    {104, "\nprocs_running 3\nprocs_blocked 0\n"},  /* caught D */
+	    {4242, "\nprocs_running 2\nprocs_blocked 1\n"}, /* not one of the container's threads */
+	};
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(trees); i++) {
+		for (size_t k = 0; k < PL_ARRAY_SIZE(cases); k++) {
+			struct fixture f;
+			_cleanup_free_ char *t = NULL;
+
+			fixture_open(&f, trees[i], "ct", false, &at_100s);
+			f.src.reader_tid = cases[k].reader;
+			ck_assert_int_eq(fixture_generate(&f, "proc/stat", &t), 0);
+			ck_assert_msg(strstr(t, cases[k].want), "tree %zu reader %d: %s", i, (int)cases[k].reader,
+				      t);
+			fixture_close(&f);
+		}
+	}
+}
+END_TEST
+
 START_TEST(collect_root_and_errors)
 {
 	_cleanup_free_ char *host_text = read_fixture(SYNTH "/proc", "stat");
@@ -351,9 +541,12 @@ static Suite *stat_suite(void)
 	suite_add_tcase(s, tr);
 	tcase_add_test(tc, busy_share_full_quota_half_and_idle);
 	tcase_add_test(tc, counters_never_go_backwards_through_bursts);
+	tcase_add_test(tc, quota_change_counts_from_the_change);
+	tcase_add_test(tc, counters_carry_over_a_cpuset_change);
 	tcase_add_test(tc, collect_v2_spread_exact);
 	tcase_add_test(tc, collect_v1_percpu_and_tasks);
 	tcase_add_test(tc, btime_in_time_namespace);
+	tcase_add_test(tc, collect_counts_the_reader_as_running);
 	tcase_add_test(tc, collect_root_and_errors);
 	suite_add_tcase(s, tc);
 	return s;
