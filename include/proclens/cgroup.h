@@ -8,8 +8,10 @@
  * Conventions: every function returns >= 0 or -errno. Limits are hierarchical: the value
  * reported is the tightest over the cgroup and all its ancestors, PL_UNLIMITED when no level
  * sets one. -ENOENT means the controller is not available for this cgroup (not mounted,
- * not enabled in the parent's subtree_control); -EINVAL means a control file was empty or
- * malformed; both are errors, never a reason to report a host value. */
+ * not enabled in the parent's subtree_control); -ESTALE means the cgroup itself is gone
+ * (removed since the reader was placed in it: never answered from its parent or as "no
+ * limit"); -EINVAL means a control file was empty or malformed; all are errors, never a
+ * reason to report a host value. */
 
 #include <stdbool.h>
 #include <stdint.h>

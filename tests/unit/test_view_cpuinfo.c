@@ -149,6 +149,25 @@ START_TEST(collect_root_and_errors)
 }
 END_TEST
 
+/* The reader's cgroups removed since it opened the file: an error, not its parent's
+ * cpuset or the host's CPUs. */
+START_TEST(collect_cgroup_gone)
+{
+	const char *trees[] = {FIXTURES "/view/v1", FIXTURES "/view/v2"};
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(trees); i++) {
+		struct fixture f;
+		char *t;
+
+		fixture_open(&f, trees[i], "ct", true, NULL);
+		fixture_place(&f, FIXTURE_ALL, "ct/gone");
+		ck_assert_int_eq(fixture_generate(&f, "/proc/cpuinfo", &t), -ESTALE);
+		free(t);
+		fixture_close(&f);
+	}
+}
+END_TEST
+
 static Suite *cpuinfo_suite(void)
 {
 	Suite *s = suite_create("view_cpuinfo");
@@ -162,6 +181,7 @@ static Suite *cpuinfo_suite(void)
 	suite_add_tcase(s, tr);
 	tcase_add_test(tc, collect_quota_and_cpuset);
 	tcase_add_test(tc, collect_root_and_errors);
+	tcase_add_test(tc, collect_cgroup_gone);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -99,6 +99,14 @@ START_TEST(collect_root_and_errors)
 	ck_assert_int_eq(fixture_generate(&f, "proc/uptime", &t), -ENOENT);
 	free(t);
 	fixture_close(&f);
+	/* The reader's cgroups removed since: an error, on both versions. */
+	for (int v2 = 0; v2 < 2; v2++) {
+		fixture_open(&f, v2 ? FIXTURES "/view/v2" : FIXTURES "/view/v1", "ct", true, &at_100s);
+		fixture_place(&f, FIXTURE_ALL, "ct/gone");
+		ck_assert_int_eq(fixture_generate(&f, "proc/uptime", &t), -ESTALE);
+		free(t);
+		fixture_close(&f);
+	}
 }
 END_TEST
 
