@@ -535,7 +535,7 @@ int pl_container_cpus(struct pl_fs *fs, struct pl_container *c, struct pl_cpuset
 	pthread_mutex_lock(&c->lock);
 	r = refresh_cgroup_locked(fs, c, pl_now_monotonic_ns());
 	if (r >= 0) {
-		*host_view = pl_cgroup_is_root(&c->cg, PL_CTRL_CPUACCT);
+		*host_view = pl_cgroup_is_root_of(&c->cg, PL_CPUVIEW_CPUS);
 		if (!*host_view)
 			r = pl_cpuview_collect_visible(&src, visible, NULL, NULL, NULL);
 	}
