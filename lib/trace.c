@@ -120,9 +120,9 @@ void pl_trace_passthrough(const struct pl_cgroup *cg, unsigned ctrls, const char
 	for (int c = 0; c < PL_CTRL_COUNT && len < sizeof(names); c++) {
 		if (!(ctrls & PL_CTRL_BIT(c)) || pl_cgroup_root_fd(cg->root, c) < 0)
 			continue;
-		n++;
-		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
-					n == 1 ? "" : n == total ? " and " : ", ", pl_controller_name(c));
+		const char *sep = ++n == 1 ? "" : n == total ? " and " : ", ";
+
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", sep, pl_controller_name(c));
 	}
 	pl_trace_field("(whole file)", NULL, NULL,
 		       "the host's %s, unchanged: the reader is in the root %s cgroup%s, which %s the whole "

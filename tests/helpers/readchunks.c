@@ -46,8 +46,8 @@ int main(int argc, char **argv)
 		usleep(1100000);
 		n = read_in_chunks(fd, part, sizeof(part), 4096);
 		if (len < 0 || n < 0) {
-			fprintf(stderr, "readchunks: %s: %s read: %s\n", argv[2], len < 0 ? "first" : "second",
-				strerror((int)-(len < 0 ? len : n)));
+			fprintf(stderr, "readchunks: %s: %s read: %s\n", argv[2],
+				len < 0 ? "first" : "second", strerror((int)-(len < 0 ? len : n)));
 			return 1;
 		}
 		printf("%.*s--\n%.*s", (int)len, whole, (int)n, part);

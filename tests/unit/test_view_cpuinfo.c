@@ -176,7 +176,8 @@ START_TEST(collect_root_of_each_hierarchy)
 		if (cases[i].host)
 			ck_assert_str_eq(t, host);
 		else /* cpuset 2-5 or all 8, quota 1.5 or none */
-			ck_assert_msg(count_lines_starting(t, "processor\t: ") < 8, "case %zu: the host's", i);
+			ck_assert_msg(count_lines_starting(t, "processor\t: ") < 8, "case %zu: the host's",
+				      i);
 		free(t);
 		fixture_close(&f);
 	}

@@ -111,8 +111,8 @@ START_TEST(collect_root_and_errors)
 				fixture_place(&f, 1u << ctrls[b], "");
 		/* (the fixture's cpuacct root has no per-CPU or user/system files: -ENOENT) */
 		r = fixture_generate(&f, "proc/uptime", &t);
-		ck_assert_msg(r == -ENOENT || (r == 0 && strcmp(t, "86400.50 600000.25\n") != 0), "the host's with roots %u",
-			      at_root);
+		ck_assert_msg(r == -ENOENT || (r == 0 && strcmp(t, "86400.50 600000.25\n") != 0),
+			      "the host's with roots %u", at_root);
 		free(t);
 		fixture_close(&f);
 	}
