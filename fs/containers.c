@@ -564,7 +564,7 @@ int pl_container_cpus(struct pl_fs *fs, struct pl_container *c, struct pl_cpuset
 	pthread_mutex_lock(&c->lock);
 	r = refresh_cgroup_locked(fs, c, pl_now_monotonic_ns());
 	if (r >= 0) {
-		*host_view = pl_cgroup_is_root(&c->cg, PL_CTRL_CPUACCT);
+		*host_view = pl_cgroup_is_root_of(&c->cg, PL_CPUVIEW_CPUS);
 		if (!*host_view)
 			r = pl_cpuview_collect_visible(&src, visible, NULL, NULL, NULL);
 	}
@@ -607,15 +607,18 @@ static int render_locked(struct pl_fs *fs, struct pl_container *c, const struct 
 
 static void log_failure_once(struct pl_container *c, struct render_slot *slot, const struct pl_view *v, int err)
 {
+	/* "Stale file handle" would puzzle whoever reads the log. */
+	const char *why = err == -ESTALE ? "its cgroup is gone" : strerror(-err);
+
 	if (slot->logged_err == err)
 		return;
 	slot->logged_err = err;
 	if (c->own_ns)
 		pl_log_err("cannot render %s for a reader in cgroup %s: %s", v->path,
-			   c->cg.path[PL_CTRL_MEMORY] ? c->cg.path[PL_CTRL_MEMORY] : "?", strerror(-err));
+			   c->cg.path[PL_CTRL_MEMORY] ? c->cg.path[PL_CTRL_MEMORY] : "?", why);
 	else
 		pl_log_err("cannot render %s for the container whose init is pid %d: %s", v->path,
-			   (int)c->init_pid, strerror(-err));
+			   (int)c->init_pid, why);
 }
 
 int pl_container_render(struct pl_fs *fs, struct pl_container *c, const struct pl_view *v, pid_t reader_tid,

@@ -79,7 +79,8 @@ void pl_container_ref(struct pl_fs *fs, struct pl_container *c);
  * every hierarchy), referenced. -ENOENT when no hierarchy has that cgroup. */
 int pl_container_for_cgroup(struct pl_fs *fs, const char *path, struct pl_container **out);
 /* The host CPUs container c may use, in the order it numbers them; *host_view when the
- * reader is the whole machine (root cpuacct cgroup): names and lists then pass through. */
+ * reader is the whole machine for them (the root cpuset and cpu cgroups, as cpuinfo and
+ * the sysfs lists decide): names and lists then pass through. */
 int pl_container_cpus(struct pl_fs *fs, struct pl_container *c, struct pl_cpuset *visible, bool *host_view);
 /* One round of the load average sampler (the sampler thread calls it every 5 s). */
 void pl_containers_sample_loadavg(struct pl_fs *fs);

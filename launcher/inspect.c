@@ -222,6 +222,11 @@ void pl_inspect_explain_error(const struct pl_inspect_opts *o, int r, const stru
 			  o->file, whom, s->cgroup, s->controller, s->path);
 		return;
 	}
+	if (s && s->err == -ESTALE) {
+		plain_err(e, -ESTALE, "cannot render %s for %s: cgroup %s is gone (no %s)", o->file, whom,
+			  s->cgroup, s->path);
+		return;
+	}
 	if (s && s->err == -EINVAL) {
 		plain_err(e, -EINVAL, "cannot render %s for %s: malformed %s ('%s')", o->file, whom, s->path,
 			  s->raw);

@@ -120,12 +120,30 @@ static size_t trace_read(const struct level *lv, const char *file, const char *k
 	return pl_trace_mark();
 }
 
+/* A control file missing at the cgroup itself means one of two things: a file this kernel
+ * or this cgroup does not have (v1 cpuset.effective_cpus before 4.17, v2 cpu.max where the
+ * controller is not enabled), which callers answer from an ancestor or as "no limit"; or
+ * a cgroup removed since the reader was placed in it, where either answer would be the
+ * parent's or the host's numbers shown as the reader's. The second is -ESTALE, told by the
+ * cgroup's directory being gone, and only asked on this rare path. */
+static ssize_t level_missing(const struct level *lv, ssize_t n)
+{
+	struct stat st;
+
+	/* At the cgroup itself path[len] is its terminating NUL; the root cannot go. */
+	if (n != -ENOENT || !lv->self || lv->len == 0)
+		return n;
+	if (fstatat(lv->fd, lv->path, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return -ESTALE;
+	return n;
+}
+
 static ssize_t level_read(const struct level *lv, const char *file, char *buf, size_t size)
 {
 	char rel[PATH_MAX];
 	int k = level_rel(lv, file, rel, sizeof(rel));
 
-	return k < 0 ? k : pl_read_file_at_buf(lv->fd, rel, buf, size);
+	return k < 0 ? k : level_missing(lv, pl_read_file_at_buf(lv->fd, rel, buf, size));
 }
 
 static ssize_t level_read_alloc(const struct level *lv, const char *file, char **text)
@@ -133,7 +151,7 @@ static ssize_t level_read_alloc(const struct level *lv, const char *file, char *
 	char rel[PATH_MAX];
 	int k = level_rel(lv, file, rel, sizeof(rel));
 
-	return k < 0 ? k : pl_read_file_at(lv->fd, rel, text);
+	return k < 0 ? k : level_missing(lv, pl_read_file_at(lv->fd, rel, text));
 }
 
 static bool level_has(const struct level *lv, const char *file)
@@ -532,8 +550,9 @@ static int cpu_bandwidth(const struct pl_cgroup *cg, struct pl_cpu_limits *l)
 
 		k = level_cpu_bandwidth(&lv, &quota, &period);
 		/* v2: no cpu.max where the cpu controller is not enabled (and at the root).
-		 * v1: every cgroup has cfs files, so missing ones at the cgroup itself mean it is
-		 * gone. */
+		 * v1: every cgroup has cfs files but on a kernel without CFS bandwidth control,
+		 * where missing ones at the cgroup itself mean no bandwidth limit at all (a
+		 * cgroup that is gone is -ESTALE, level_missing). */
 		if (k == -ENOENT && (lv.v2 || !lv.self))
 			continue;
 		if (k < 0)
@@ -574,8 +593,10 @@ static int cpu_cpuset(const struct pl_cgroup *cg, struct pl_cpu_limits *l)
 
 			k = n < 0 ? (int)n : pl_cpuset_parse(text, &l->cpus);
 			trace_read(&lv, files[i], NULL, NULL, n >= 0 ? text : NULL, k < 0 ? k : 0);
+			/* Old v1 kernels have no effective_cpus; v2 has no cpuset.cpus.effective
+			 * where cpuset is not enabled. A cgroup gone is -ESTALE, not this. */
 			if (n == -ENOENT)
-				continue; /* old v1 kernels have no effective_cpus */
+				continue;
 			if (n < 0)
 				return (int)n;
 			if (k < 0)
@@ -609,7 +630,8 @@ int pl_cgroup_cpu_limits(const struct pl_cgroup *cg, struct pl_cpu_limits *l)
 	if (k_set < 0 && k_set != -ENOENT)
 		return k_set;
 	/* Without a cpu controller there is no bandwidth limit, which is an answer; without
-	 * either controller we know nothing about this cgroup's CPUs. */
+	 * either controller we know nothing about this cgroup's CPUs. A cgroup of either
+	 * that is gone returned -ESTALE above: its limits are not "none". */
 	if (k_bw == -ENOENT && k_set == -ENOENT)
 		return -ENOENT;
 	if (k_bw == -ENOENT) {

@@ -477,6 +477,30 @@ bool pl_cgroup_is_root(const struct pl_cgroup *cg, enum pl_controller c)
 	return strcmp(mount_root_of(cg->root, c), "/") == 0;
 }
 
+bool pl_cgroup_is_root_of(const struct pl_cgroup *cg, unsigned ctrls)
+{
+	bool any = false;
+
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		if (!(ctrls & PL_CTRL_BIT(c)) || pl_cgroup_root_fd(cg->root, c) < 0)
+			continue;
+		if (!pl_cgroup_is_root(cg, c))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+bool pl_cgroup_v2_is_root(const struct pl_cgroup *cg)
+{
+	const char *m;
+
+	if (!cg->root || cg->root->v2_fd < 0 || !cg->v2_path || cg->v2_path[0] != '\0')
+		return false;
+	m = cg->root->v2_mount_root;
+	return !m || strcmp(m, "/") == 0;
+}
+
 static bool has_dot_component(const char *p, size_t len)
 {
 	const char *end = p + len;

@@ -115,8 +115,10 @@ int pl_cgroup_for_each_task(const struct pl_cgroup *cg, enum pl_controller c,
 	pl_trace_cgroup_read(cg, c, path, strlen(path), false, w.file, NULL, "tasks",
 			     "the threads listed here and in every descendant cgroup", 0);
 	dfd = openat(root_fd, *path ? path : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* The cgroup removed since the reader was placed in it: not "no such controller",
+	 * which a caller may answer from another hierarchy. */
 	if (dfd < 0)
-		return -errno;
+		return errno == ENOENT ? -ESTALE : -errno;
 	k = walk_tasks(&w, dfd, 0);
 	return w.stopped ? w.stopped : k;
 }

@@ -106,14 +106,28 @@ void pl_trace_field(const char *name, const char *value, const char *uses, const
 	va_end(ap);
 }
 
-void pl_trace_passthrough(const struct pl_cgroup *cg, enum pl_controller c, const char *host_file)
+void pl_trace_passthrough(const struct pl_cgroup *cg, unsigned ctrls, const char *host_file)
 {
+	char names[128] = "";
+	size_t len = 0;
+	unsigned n = 0, total = 0;
+
 	if (!pl_tracing())
 		return;
-	pl_trace_field(
-	    "(whole file)", NULL, NULL,
-	    "the host's %s, unchanged: the reader is in the root %s cgroup, which is the whole machine",
-	    host_file, pl_controller_name(c));
+	/* Only the mounted ones: those pl_cgroup_is_root_of asked. */
+	for (int c = 0; c < PL_CTRL_COUNT; c++)
+		total += (ctrls & PL_CTRL_BIT(c)) && pl_cgroup_root_fd(cg->root, c) >= 0;
+	for (int c = 0; c < PL_CTRL_COUNT && len < sizeof(names); c++) {
+		if (!(ctrls & PL_CTRL_BIT(c)) || pl_cgroup_root_fd(cg->root, c) < 0)
+			continue;
+		const char *sep = ++n == 1 ? "" : n == total ? " and " : ", ";
+
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", sep, pl_controller_name(c));
+	}
+	pl_trace_field("(whole file)", NULL, NULL,
+		       "the host's %s, unchanged: the reader is in the root %s cgroup%s, which %s the whole "
+		       "machine",
+		       host_file, names, total > 1 ? "s" : "", total > 1 ? "are" : "is");
 }
 
 const struct pl_trace_source *pl_trace_last_error(const struct pl_trace *t)

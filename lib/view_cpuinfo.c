@@ -125,8 +125,8 @@ int pl_cpuinfo_collect(const struct pl_source *src, void *state)
 	struct pl_cpuinfo_state *st = state;
 	ssize_t n;
 
-	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT)) {
-		pl_trace_passthrough(src->cg, PL_CTRL_CPUACCT, "/proc/cpuinfo");
+	if (pl_cgroup_is_root_of(src->cg, PL_CPUVIEW_CPUS)) {
+		pl_trace_passthrough(src->cg, PL_CPUVIEW_CPUS, "/proc/cpuinfo");
 		n = pl_host_read_proc(src->host, "cpuinfo", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}

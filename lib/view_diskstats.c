@@ -109,8 +109,8 @@ int pl_diskstats_collect(const struct pl_source *src, void *state)
 	ssize_t n;
 	int r;
 
-	if (pl_cgroup_is_root(src->cg, PL_CTRL_IO)) {
-		pl_trace_passthrough(src->cg, PL_CTRL_IO, "/proc/diskstats");
+	if (pl_cgroup_is_root_of(src->cg, PL_CTRL_BIT(PL_CTRL_IO))) {
+		pl_trace_passthrough(src->cg, PL_CTRL_BIT(PL_CTRL_IO), "/proc/diskstats");
 		n = pl_host_read_proc(src->host, "diskstats", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}

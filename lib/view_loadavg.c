@@ -101,6 +101,15 @@ static int walk_task(pid_t tid, void *userdata)
 	return 0;
 }
 
+/* The hierarchy whose tasks make the load (walk_container): cpuacct, or pids where no
+ * cpuacct hierarchy serves the cgroup. A reader at its root is the whole machine here. */
+static unsigned load_ctrls(const struct pl_cgroup *cg)
+{
+	if (cg->path[PL_CTRL_CPUACCT] && pl_cgroup_root_fd(cg->root, PL_CTRL_CPUACCT) >= 0)
+		return PL_CTRL_BIT(PL_CTRL_CPUACCT);
+	return PL_CTRL_BIT(PL_CTRL_PIDS);
+}
+
 static int walk_container(const struct pl_source *src, struct task_walk *w)
 {
 	int r = pl_cgroup_for_each_task(src->cg, PL_CTRL_CPUACCT, walk_task, w);
@@ -153,7 +162,7 @@ int pl_loadavg_sample(const struct pl_source *src, struct pl_loadavg *la)
 
 	/* The machine itself: the view shows the host's file, and walking every task of the
 	 * host every 5 s would cost what the kernel already computes. */
-	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT))
+	if (pl_cgroup_is_root_of(src->cg, load_ctrls(src->cg)))
 		return 0;
 	r = walk_container(src, &w);
 	if (r < 0)
@@ -170,8 +179,8 @@ int pl_loadavg_collect(const struct pl_source *src, void *state)
 	ssize_t n;
 	int r;
 
-	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT)) {
-		pl_trace_passthrough(src->cg, PL_CTRL_CPUACCT, "/proc/loadavg");
+	if (pl_cgroup_is_root_of(src->cg, load_ctrls(src->cg))) {
+		pl_trace_passthrough(src->cg, load_ctrls(src->cg), "/proc/loadavg");
 		n = pl_host_read_proc(src->host, "loadavg", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}

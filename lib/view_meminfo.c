@@ -306,8 +306,8 @@ int pl_meminfo_collect(const struct pl_source *src, void *state)
 	ssize_t n;
 	int r;
 
-	if (pl_cgroup_is_root(src->cg, PL_CTRL_MEMORY)) {
-		pl_trace_passthrough(src->cg, PL_CTRL_MEMORY, "/proc/meminfo");
+	if (pl_cgroup_is_root_of(src->cg, PL_CTRL_BIT(PL_CTRL_MEMORY))) {
+		pl_trace_passthrough(src->cg, PL_CTRL_BIT(PL_CTRL_MEMORY), "/proc/meminfo");
 		n = pl_host_read_proc(src->host, "meminfo", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}

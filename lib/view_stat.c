@@ -126,8 +126,8 @@ int pl_stat_collect(const struct pl_source *src, void *state)
 	ssize_t n;
 	int r;
 
-	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT)) {
-		pl_trace_passthrough(src->cg, PL_CTRL_CPUACCT, "/proc/stat");
+	if (pl_cgroup_is_root_of(src->cg, PL_CPUVIEW_TIMES)) {
+		pl_trace_passthrough(src->cg, PL_CPUVIEW_TIMES, "/proc/stat");
 		n = pl_host_read_proc(src->host, "stat", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}

@@ -49,8 +49,8 @@ int pl_swaps_collect(const struct pl_source *src, void *state)
 	ssize_t n;
 	int r;
 
-	if (pl_cgroup_is_root(src->cg, PL_CTRL_MEMORY)) {
-		pl_trace_passthrough(src->cg, PL_CTRL_MEMORY, "/proc/swaps");
+	if (pl_cgroup_is_root_of(src->cg, PL_CTRL_BIT(PL_CTRL_MEMORY))) {
+		pl_trace_passthrough(src->cg, PL_CTRL_BIT(PL_CTRL_MEMORY), "/proc/swaps");
 		n = pl_host_read_proc(src->host, "swaps", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}

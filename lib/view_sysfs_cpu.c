@@ -21,9 +21,9 @@ static int sysfs_cpu_collect(const struct pl_source *src, const char *name, stru
 	ssize_t n;
 	int r;
 
-	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT)) {
+	if (pl_cgroup_is_root_of(src->cg, PL_CPUVIEW_CPUS)) {
 		snprintf(rel, sizeof(rel), "devices/system/cpu/%s", name);
-		pl_trace_passthrough(src->cg, PL_CTRL_CPUACCT, "/sys/devices/system/cpu file");
+		pl_trace_passthrough(src->cg, PL_CPUVIEW_CPUS, "/sys/devices/system/cpu file");
 		n = pl_host_read_sys(src->host, rel, &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}

@@ -40,8 +40,8 @@ int pl_uptime_collect(const struct pl_source *src, void *state)
 	ssize_t n;
 	int r;
 
-	if (pl_cgroup_is_root(src->cg, PL_CTRL_CPUACCT)) {
-		pl_trace_passthrough(src->cg, PL_CTRL_CPUACCT, "/proc/uptime");
+	if (pl_cgroup_is_root_of(src->cg, PL_CPUVIEW_TIMES)) {
+		pl_trace_passthrough(src->cg, PL_CPUVIEW_TIMES, "/proc/uptime");
 		n = pl_host_read_proc(src->host, "uptime", &st->passthrough);
 		return n < 0 ? (int)n : 0;
 	}

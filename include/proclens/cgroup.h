@@ -8,8 +8,10 @@
  * Conventions: every function returns >= 0 or -errno. Limits are hierarchical: the value
  * reported is the tightest over the cgroup and all its ancestors, PL_UNLIMITED when no level
  * sets one. -ENOENT means the controller is not available for this cgroup (not mounted,
- * not enabled in the parent's subtree_control); -EINVAL means a control file was empty or
- * malformed; both are errors, never a reason to report a host value. */
+ * not enabled in the parent's subtree_control); -ESTALE means the cgroup itself is gone
+ * (removed since the reader was placed in it: never answered from its parent or as "no
+ * limit"); -EINVAL means a control file was empty or malformed; all are errors, never a
+ * reason to report a host value. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -101,6 +103,16 @@ bool pl_cgroup_equal(const struct pl_cgroup *a, const struct pl_cgroup *b);
 /* The cgroup is the root of controller c's hierarchy (the whole machine): path "" on a
  * mount rooted at "/". The root of a container's own cgroup mount is not. */
 bool pl_cgroup_is_root(const struct pl_cgroup *cg, enum pl_controller c);
+#define PL_CTRL_BIT(c) (1u << (c))
+/* The cgroup is the root of every mounted hierarchy among ctrls (PL_CTRL_BIT()s): the test
+ * for a view whose content comes from several hierarchies, which is the whole machine's only
+ * where the reader is at the root of each (on v1 a reader can be at the cpuacct root and in
+ * a cpuset and a quota of its own). A hierarchy not mounted adds no content and no
+ * condition; none of them mounted is false. */
+bool pl_cgroup_is_root_of(const struct pl_cgroup *cg, unsigned ctrls);
+/* The cgroup's v2 cgroup (v2_path, on a hybrid layout too) is the root of the v2 hierarchy,
+ * mounted at its "/". False without a v2 hierarchy or a v2 path. */
+bool pl_cgroup_v2_is_root(const struct pl_cgroup *cg);
 
 /* ---- memory ---- */
 

@@ -19,6 +19,13 @@
 #include "proclens/cpuset.h"
 #include "proclens/view.h"
 
+/* The hierarchies each CPU file's content comes from, for the test of a reader that is the
+ * whole machine (pl_cgroup_is_root_of): which CPUs and how many (cpuinfo, the sysfs lists
+ * and cpuN directories) come from the cpuset and the cpu quota; stat's and uptime's times
+ * from those and the usage (cpuacct). */
+#define PL_CPUVIEW_CPUS (PL_CTRL_BIT(PL_CTRL_CPUSET) | PL_CTRL_BIT(PL_CTRL_CPU))
+#define PL_CPUVIEW_TIMES (PL_CPUVIEW_CPUS | PL_CTRL_BIT(PL_CTRL_CPUACCT))
+
 /* The visible CPUs: the effective cpuset ∩ online (all online CPUs without a cpuset),
  * then the first ceil(quota/period) of those when count_from_quota and a quota is set.
  * *reduced tells whether the quota cut the set (may be NULL). -EINVAL when nothing is

@@ -74,9 +74,9 @@ void pl_trace_effective(size_t from, size_t to);
 void pl_trace_field(const char *name, const char *value, const char *uses, const char *rule_fmt, ...)
     __attribute__((format(printf, 4, 5)));
 bool pl_trace_has_field(const char *name);
-/* The reader is the whole machine for controller c: the view shows the host's file
- * (rel below /proc or /sys) unchanged. */
-void pl_trace_passthrough(const struct pl_cgroup *cg, enum pl_controller c, const char *host_file);
+/* The reader is the whole machine for the hierarchies in ctrls (PL_CTRL_BIT()s, those the
+ * view's content comes from): the view shows the host's file unchanged. */
+void pl_trace_passthrough(const struct pl_cgroup *cg, unsigned ctrls, const char *host_file);
 
 /* Record a read of `file` (key inside it, may be NULL) in directory rel_dir of controller
  * c's hierarchy ("" its root) for the cgroup module's hooks: fills the level, the path a

@@ -3,8 +3,10 @@
  * chunks (pread, from offset 0) and at an offset past the end all agree with one another
  * (the content must not change between reads: run the daemon with a long --cache-ms).
  * Prints the content's size; exits 1 with a message on any disagreement.
- * readchunks --reread FILE: read FILE, wait 1.1 s, pread it again from offset 0 on the same
- * descriptor (as top does with /proc/stat) and print both contents, separated by "--". */
+ * readchunks --reread FILE [CMD]: read FILE, run the shell command CMD if given (its $PPID
+ * is this process: to move it to another cgroup), wait 1.1 s, pread it again from offset 0
+ * on the same descriptor (as top does with /proc/stat) and print both contents, separated
+ * by "--"; a read that fails is reported on stderr (exit 1). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,20 +36,25 @@ int main(int argc, char **argv)
 	char c;
 	int fd;
 
-	if (argc == 3 && strcmp(argv[1], "--reread") == 0) {
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--reread") == 0) {
 		fd = open(argv[2], O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return 1;
 		len = read_in_chunks(fd, whole, sizeof(whole), 4096);
+		if (argc == 4 && system(argv[3]) != 0)
+			fprintf(stderr, "readchunks: the command failed: %s\n", argv[3]);
 		usleep(1100000);
 		n = read_in_chunks(fd, part, sizeof(part), 4096);
-		if (len < 0 || n < 0)
+		if (len < 0 || n < 0) {
+			fprintf(stderr, "readchunks: %s: %s read: %s\n", argv[2],
+				len < 0 ? "first" : "second", strerror((int)-(len < 0 ? len : n)));
 			return 1;
+		}
 		printf("%.*s--\n%.*s", (int)len, whole, (int)n, part);
 		return 0;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: readchunks [--reread] FILE\n");
+		fprintf(stderr, "usage: readchunks FILE | readchunks --reread FILE [CMD]\n");
 		return 2;
 	}
 	fd = open(argv[1], O_RDONLY | O_CLOEXEC);

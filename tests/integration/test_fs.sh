@@ -132,6 +132,39 @@ else
 	t_fail "cannot make a child cgroup under $parent"
 fi
 
+# ---- the CPU files follow the cpuset and cpu hierarchies, whatever cpuacct says ----
+# cpuinfo and the sysfs CPU lists come from the cpuset and the quota: a reader limited there
+# but in the root cpuacct cgroup (v1, separate hierarchies) is no whole machine, and must not
+# get the host's files.
+ncpu=$(getconf _NPROCESSORS_ONLN)
+t_cg_make "$name-cpus" "" 50000 100000 0 || t_fail "cannot make a cgroup for the CPU files"
+cpu_cgs=$T_CG
+if ! t_cgroup_v2; then
+	cpu_cgs="$(echo "$T_CG" | tr ' ' '\n' | grep -E '/(cpuset|cpu)/' | tr '\n' ' ')"
+	[ "$(readlink -f /sys/fs/cgroup/cpu)" = "$(readlink -f /sys/fs/cgroup/cpuacct)" ] ||
+		cpu_cgs="$cpu_cgs /sys/fs/cgroup/cpuacct"
+fi
+# shellcheck disable=SC2086
+out=$(sh -c "$(t_cg_enter_cmd $cpu_cgs) && grep -c ^processor '$mnt/proc/cpuinfo'; cat '$mnt/sys/devices/system/cpu/online'; ls '$mnt/sys/devices/system/cpu' | grep -c '^cpu[0-9]'; nproc")
+[ "$ncpu" -gt 1 ] || t_log "one CPU online: the host's files and the cgroup's agree, not tested"
+t_eq "in a cpuset of one CPU (cpuacct: ${cpu_cgs##* }): cpuinfo, online, cpuN, nproc" "$(echo $out)" "1 0 1 1"
+
+# ---- a reader whose cgroups are removed gets EIO, not its parent's or the host's CPUs ----
+# The reader opens and reads in the cgroup, moves itself (and the shell running the command)
+# to the roots, the cgroup is removed, and its re-read from offset 0 renders afresh.
+for f in proc/cpuinfo sys/devices/system/cpu/online proc/stat proc/meminfo; do
+	t_cg_make "$name-gone" $((256 * MiB)) 50000 100000 0 || { t_fail "cannot make a cgroup to remove"; break; }
+	gone=""
+	for d in $T_CG; do
+		if t_cgroup_v2; then r=/sys/fs/cgroup; else r=$(echo "$d" | cut -d/ -f1-5); fi
+		gone="$gone echo \$PPID >$r/cgroup.procs; echo \$\$ >$r/cgroup.procs;"
+	done
+	# shellcheck disable=SC2086
+	out=$(sh -c "$(t_cg_enter_cmd $T_CG) && exec '$BUILD/tests/helpers/readchunks' --reread '$mnt/$f' '$gone rmdir $T_CG'" 2>&1)
+	t_match "$f: a re-read after its cgroup is removed fails with EIO" "$out" "second read: Input/output error"
+	t_check "$f: the removed cgroup is gone" sh -c "! ls -d $T_CG 2>/dev/null"
+done
+
 # ---- read semantics ----
 # A second daemon whose renders stay put for a minute, so reads of one open can be compared
 # byte for byte whatever the counters do.

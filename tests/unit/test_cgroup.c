@@ -770,6 +770,52 @@ START_TEST(cpu_limits_v2)
 }
 END_TEST
 
+/* A cgroup removed since the reader was placed in it: every read is -ESTALE, never its
+ * parent's cpuset or quota, never "no cpu controller, no limit" (which showed the host's
+ * CPUs), and unlike a file the kernel does not have (oldkernel, nomem above). */
+static void assert_gone(const struct pl_cgroup_root *r, const char *proc_text, bool cpu_only)
+{
+	struct pl_cgroup cg;
+	struct pl_cpu_limits l;
+	struct pl_memory m;
+	struct tids t = {0};
+	uint64_t a, b;
+
+	ck_assert_int_eq(pl_cgroup_parse_proc(r, proc_text, &cg), 0);
+	ck_assert_msg(pl_cgroup_cpu_limits(&cg, &l) == -ESTALE, "cpu limits of %s", proc_text);
+	if (!cpu_only) {
+		ck_assert_int_eq(pl_cgroup_memory(&cg, &m), -ESTALE);
+		ck_assert_uint_eq(m.limit_bytes, PL_UNLIMITED);
+		ck_assert_int_eq(pl_cgroup_cpu_usage(&cg, &a, &b), -ESTALE);
+		ck_assert_int_eq(pl_cgroup_pids(&cg, &a, &b), -ESTALE);
+		ck_assert_int_eq(pl_cgroup_for_each_task(&cg, PL_CTRL_CPUACCT, collect_tid, &t), -ESTALE);
+		ck_assert_uint_eq(t.n, 0);
+	}
+	pl_cgroup_free(&cg);
+}
+
+START_TEST(cgroup_gone)
+{
+	struct pl_cgroup_root r;
+
+	open_root(&r, "v1");
+	assert_gone(&r,
+		    "5:pids:/docker/web/gone\n4:memory:/docker/web/gone\n3:cpuset:/docker/web/gone\n"
+		    "2:cpuacct:/docker/web/gone\n1:cpu:/docker/web/gone\n",
+		    false);
+	/* One of the two hierarchies gone is enough to know nothing. */
+	assert_gone(&r, "3:cpuset:/docker/web/gone\n1:cpu:/docker/web\n", true);
+	assert_gone(&r, "3:cpuset:/docker/web\n1:cpu:/docker/web/gone\n", true);
+	/* The cpuset alone, as on a machine whose cpu hierarchy the reader is not in. */
+	assert_gone(&r, "3:cpuset:/docker/gone\n", true);
+	pl_cgroup_root_close(&r);
+
+	open_root(&r, "v2");
+	assert_gone(&r, "0::/machine/web/gone\n", false);
+	pl_cgroup_root_close(&r);
+}
+END_TEST
+
 START_TEST(cpu_usage_all_versions)
 {
 	struct pl_cgroup_root r;
@@ -1002,6 +1048,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(read, cpu_limits_v1);
 	tcase_add_test(read, cpu_cpuset_v1_cases);
 	tcase_add_test(read, cpu_limits_v2);
+	tcase_add_test(read, cgroup_gone);
 	tcase_add_test(read, cpu_usage_all_versions);
 	tcase_add_test(read, cpu_usage_percpu);
 	tcase_add_test(read, tasks_recursive);

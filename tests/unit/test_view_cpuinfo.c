@@ -149,6 +149,71 @@ START_TEST(collect_root_and_errors)
 }
 END_TEST
 
+#define CPU_BIT(c) (1u << (c))
+
+/* cpuinfo's CPUs come from the cpuset and cpu hierarchies: only a reader at both roots gets
+ * the host's file. On v1 the cpuacct root (a shell moved into a cpuset and a quota only) is
+ * no such reader; v2 is one hierarchy, at its root or not. */
+START_TEST(collect_root_of_each_hierarchy)
+{
+	_cleanup_free_ char *host = read_fixture(SYNTH "/proc", "cpuinfo");
+	static const struct {
+		unsigned at_root;
+		bool host;
+	} cases[] = {
+	    {CPU_BIT(PL_CTRL_CPUACCT), false},
+	    {CPU_BIT(PL_CTRL_CPUACCT) | CPU_BIT(PL_CTRL_CPU), false},
+	    {CPU_BIT(PL_CTRL_CPUACCT) | CPU_BIT(PL_CTRL_CPUSET), false},
+	    {CPU_BIT(PL_CTRL_CPU) | CPU_BIT(PL_CTRL_CPUSET), true},
+	};
+	struct fixture f;
+	char *t;
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(cases); i++) {
+		fixture_open(&f, FIXTURES "/view/v1", "ct", true, NULL);
+		fixture_place(&f, cases[i].at_root, "");
+		ck_assert_int_eq(fixture_generate(&f, "/proc/cpuinfo", &t), 0);
+		if (cases[i].host)
+			ck_assert_str_eq(t, host);
+		else /* cpuset 2-5 or all 8, quota 1.5 or none */
+			ck_assert_msg(count_lines_starting(t, "processor\t: ") < 8, "case %zu: the host's",
+				      i);
+		free(t);
+		fixture_close(&f);
+	}
+	fixture_open(&f, FIXTURES "/view/v1", "ct", true, NULL);
+	fixture_place(&f, CPU_BIT(PL_CTRL_CPUACCT), "");
+	ck_assert_int_eq(fixture_generate(&f, "/proc/cpuinfo", &t), 0);
+	ck_assert_uint_eq(count_lines_starting(t, "processor\t: "), 2);
+	free(t);
+	fixture_close(&f);
+	fixture_open(&f, FIXTURES "/view/v2", "ct", true, NULL);
+	ck_assert_int_eq(fixture_generate(&f, "/proc/cpuinfo", &t), 0);
+	ck_assert_uint_eq(count_lines_starting(t, "processor\t: "), 2);
+	free(t);
+	fixture_close(&f);
+}
+END_TEST
+
+/* The reader's cgroups removed since it opened the file: an error, not its parent's
+ * cpuset or the host's CPUs. */
+START_TEST(collect_cgroup_gone)
+{
+	const char *trees[] = {FIXTURES "/view/v1", FIXTURES "/view/v2"};
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(trees); i++) {
+		struct fixture f;
+		char *t;
+
+		fixture_open(&f, trees[i], "ct", true, NULL);
+		fixture_place(&f, FIXTURE_ALL, "ct/gone");
+		ck_assert_int_eq(fixture_generate(&f, "/proc/cpuinfo", &t), -ESTALE);
+		free(t);
+		fixture_close(&f);
+	}
+}
+END_TEST
+
 static Suite *cpuinfo_suite(void)
 {
 	Suite *s = suite_create("view_cpuinfo");
@@ -162,6 +227,8 @@ static Suite *cpuinfo_suite(void)
 	suite_add_tcase(s, tr);
 	tcase_add_test(tc, collect_quota_and_cpuset);
 	tcase_add_test(tc, collect_root_and_errors);
+	tcase_add_test(tc, collect_root_of_each_hierarchy);
+	tcase_add_test(tc, collect_cgroup_gone);
 	suite_add_tcase(s, tc);
 	return s;
 }

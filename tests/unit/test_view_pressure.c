@@ -92,6 +92,39 @@ START_TEST(collect_root_passthrough)
 }
 END_TEST
 
+/* Hybrid: the host's file only for a reader at the root of the hierarchies that limit the
+ * resource and of the v2 one the kernel accounts pressure by. */
+START_TEST(collect_root_of_each_hierarchy)
+{
+	static const unsigned limits[] = {1u << PL_CTRL_CPUSET | 1u << PL_CTRL_CPU, 1u << PL_CTRL_MEMORY,
+					  1u << PL_CTRL_IO};
+
+	for (size_t k = 0; k < PL_ARRAY_SIZE(resources); k++) {
+		struct fixture f;
+		char *t;
+
+		/* At the v1 roots, in a v2 cgroup of its own: that cgroup's pressure. */
+		fixture_open(&f, FIXTURES "/view/v1", "ct", false, NULL);
+		fixture_place(&f, FIXTURE_ALL & ~(1u << PL_CTRL_COUNT), "");
+		ck_assert_int_eq(fixture_generate(&f, view_path(resources[k]), &t), 0);
+		ck_assert_str_eq(t, ct_text[k]);
+		free(t);
+		fixture_close(&f);
+		/* At the v2 root and the cpuacct root, limited in v1: no pressure of its own. */
+		fixture_open(&f, FIXTURES "/view/v1", "ct", false, NULL);
+		fixture_place(&f, 1u << PL_CTRL_COUNT | 1u << PL_CTRL_CPUACCT, "");
+		ck_assert_int_eq(fixture_generate(&f, view_path(resources[k]), &t), -ENOENT);
+		free(t);
+		/* ... and at the roots of the resource's limits too: the host's. */
+		fixture_place(&f, limits[k], "");
+		ck_assert_int_eq(fixture_generate(&f, view_path(resources[k]), &t), 0);
+		ck_assert_str_ne(t, ct_text[k]);
+		free(t);
+		fixture_close(&f);
+	}
+}
+END_TEST
+
 START_TEST(collect_errors)
 {
 	struct fixture f;
@@ -186,6 +219,7 @@ static Suite *pressure_suite(void)
 	tcase_add_test(tc, validate);
 	tcase_add_test(tc, collect_v1_hybrid_and_v2);
 	tcase_add_test(tc, collect_root_passthrough);
+	tcase_add_test(tc, collect_root_of_each_hierarchy);
 	tcase_add_test(tc, collect_errors);
 	tcase_add_test(tc, hybrid_proc_cgroup_v2_path);
 	suite_add_tcase(s, tc);

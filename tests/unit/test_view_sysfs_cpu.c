@@ -140,6 +140,50 @@ START_TEST(collect_root_and_errors)
 }
 END_TEST
 
+/* The lists come from the cpuset and cpu hierarchies: the cpuacct root alone (v1) is not
+ * the whole machine. */
+START_TEST(collect_root_of_each_hierarchy)
+{
+	for (size_t k = 0; k < PL_ARRAY_SIZE(files); k++) {
+		char rel[64];
+		_cleanup_free_ char *host_text = NULL;
+		struct fixture f;
+		char *t;
+
+		snprintf(rel, sizeof(rel), "devices/system/cpu/%s", files[k]);
+		host_text = read_fixture(SYNTH "/sys", rel);
+		fixture_open(&f, FIXTURES "/view/v1", "ct", true, NULL);
+		fixture_place(&f, 1u << PL_CTRL_CPUACCT, "");
+		ck_assert_int_eq(fixture_generate(&f, view_path(files[k]), &t), 0);
+		ck_assert_str_eq(t, "0-1\n");
+		free(t);
+		fixture_place(&f, 1u << PL_CTRL_CPUSET | 1u << PL_CTRL_CPU, "");
+		ck_assert_int_eq(fixture_generate(&f, view_path(files[k]), &t), 0);
+		ck_assert_str_eq(t, host_text);
+		free(t);
+		fixture_close(&f);
+	}
+}
+END_TEST
+
+/* A cgroup removed since the reader opened the file: an error, not the parent's or the
+ * host's list. */
+START_TEST(collect_cgroup_gone)
+{
+	for (size_t k = 0; k < PL_ARRAY_SIZE(files); k++)
+		for (size_t i = 0; i < PL_ARRAY_SIZE(trees); i++) {
+			struct fixture f;
+			char *t;
+
+			fixture_open(&f, trees[i], "ct", true, NULL);
+			fixture_place(&f, FIXTURE_ALL, "ct/gone");
+			ck_assert_int_eq(fixture_generate(&f, view_path(files[k]), &t), -ESTALE);
+			free(t);
+			fixture_close(&f);
+		}
+}
+END_TEST
+
 static Suite *sysfs_cpu_suite(void)
 {
 	Suite *s = suite_create("view_sysfs_cpu");
@@ -149,6 +193,8 @@ static Suite *sysfs_cpu_suite(void)
 	tcase_add_test(tc, collect_v1_and_v2);
 	tcase_add_test(tc, collect_single_cpu);
 	tcase_add_test(tc, collect_root_and_errors);
+	tcase_add_test(tc, collect_root_of_each_hierarchy);
+	tcase_add_test(tc, collect_cgroup_gone);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -124,6 +124,24 @@ static inline void fixture_close(struct fixture *f)
 	pl_host_close(&f->host);
 }
 
+/* Place the fixture's cgroup at `path` in the hierarchies listed in ctrls (1 << controller),
+ * whether or not it exists there: a reader at a hierarchy's root ("") in some of them, or in
+ * a cgroup removed since. PL_CTRL_COUNT's bit stands for the v2 cgroup of pressure. */
+static inline void fixture_place(struct fixture *f, unsigned ctrls, const char *path)
+{
+	for (int c = 0; c <= PL_CTRL_COUNT; c++) {
+		char **p = c == PL_CTRL_COUNT ? &f->cg.v2_path : &f->cg.path[c];
+
+		if (!(ctrls & (1u << c)))
+			continue;
+		free(*p);
+		*p = strdup(path);
+		ck_assert_ptr_nonnull(*p);
+	}
+}
+
+#define FIXTURE_ALL ((1u << (PL_CTRL_COUNT + 1)) - 1)
+
 /* Generate the view at path through the view table, as the daemon does. Returns its result;
  * *text is what it wrote (free it), even on error. */
 static inline int fixture_generate(struct fixture *f, const char *path, char **text)
