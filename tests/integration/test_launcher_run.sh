@@ -190,7 +190,7 @@ vol=$(t_mktemp_dir)
 lt_run proclens-test-io --view "$vdir" --volume "$vol:$vol" -- sh -c '
 	dd if=/dev/zero of="$0/f" bs=1M count=4 oflag=direct status=none || exit 9
 	cat /proc/diskstats; echo "pressure-fs $(findmnt -no FSTYPE /proc/pressure)"
-	echo "pressure-memory $(head -c 10 /proc/pressure/memory 2>&1)"'
+	echo "pressure-memory $(head -c 10 /proc/pressure/memory 2>&1)"' "$vol"
 t_eq "diskstats, pressure: exit status" "$LT_RC" 0
 src=$(findmnt -no SOURCE -T "$vol")
 if [ -b "$src" ]; then
