@@ -137,13 +137,13 @@ static void send_ready(int sync_fd, int listener_fd)
 /* A time namespace whose boot clock starts at the container's start: the kernel then counts
  * its processes' starttime (/proc/PID/stat) from there, as the views count uptime, so ps
  * shows true ages and start times (with the host's boot clock it would subtract host-boot
- * start times from a container's uptime). The exec enters it: only what we exec lives
- * there. start_ns is from before the clone, so no process starts before that boot. */
+ * start times from a container's uptime). start_ns is from before the clone, so no
+ * process starts before that boot. */
 static int new_boot_clock(uint64_t start_ns, struct pl_err *e)
 {
 	char offsets[64];
 	uint64_t s = start_ns / 1000000000, ns = start_ns % 1000000000;
-	int r;
+	int fd, r;
 
 	if (unshare(CLONE_NEWTIME) < 0) {
 		/* A kernel without time namespaces (before 5.6, or built without): ps then
@@ -158,6 +158,16 @@ static int new_boot_clock(uint64_t start_ns, struct pl_err *e)
 	r = pl_write_file_at(AT_FDCWD, "/proc/self/timens_offsets", offsets);
 	if (r < 0)
 		return pl_errf(e, r, "cannot set the time namespace's boot clock (%s)", offsets);
+	/* And into it now, not at the exec: before Linux 6.0 an exec does not switch time
+	 * namespaces, and a process whose children's differs from its own cannot fork twice
+	 * (6.1: "Cannot fork" from the second). */
+	fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pl_errf(e, -errno, "cannot open the new time namespace");
+	r = setns(fd, CLONE_NEWTIME) < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return pl_errf(e, r, "cannot enter the new time namespace");
 	return 0;
 }
 
