@@ -71,6 +71,7 @@ struct root {
 	int fd;		 /* the container's root, O_PATH */
 	const char *dir; /* its path in our namespace ("/" for the host's root) */
 	bool userns;
+	bool pure_v2; /* the host's cgroups are v2 only, read before our /sys hides its */
 };
 
 /* O_PATH fd of rel (relative to the container root) without leaving it. */
@@ -391,12 +392,6 @@ static int setup_dev(const struct root *rt, const char *tty_slave, struct pl_err
 	return r;
 }
 
-/* The host's cgroups are v2 only (the host's /sys, before the switch of root). */
-static bool pure_v2(void)
-{
-	return access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
-}
-
 static int setup_proc_sys(const struct root *rt, const struct pl_run_opts *o, struct pl_err *e)
 {
 	struct pl_err ignored;
@@ -424,7 +419,7 @@ static int setup_proc_sys(const struct root *rt, const struct pl_run_opts *o, st
 	}
 	/* On pure v2 the container's own cgroup (the root of its cgroup namespace) is useful
 	 * and harmless, read-only. A v1 layout would need a mount per controller: left out. */
-	if (pure_v2())
+	if (rt->pure_v2)
 		mount_in(rt, "sys/fs/cgroup", "cgroup2", "cgroup2",
 			 MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, false, &ignored);
 	(void)o;
@@ -460,7 +455,7 @@ static int bind_view(const struct root *rt, const struct pl_view_mount *v, struc
 	 * way a kernel without pressure accounting would (the view would answer EIO). */
 	if (v->has_pressure) {
 		_cleanup_close_ int target = resolve(rt, "proc/pressure", 0);
-		if (target >= 0 && pure_v2()) {
+		if (target >= 0 && rt->pure_v2) {
 			snprintf(src, sizeof(src), "%s/proc/pressure", v->dir);
 			r = mount_on(target, src, NULL, MS_BIND, NULL);
 			if (r < 0 && r != -ENOENT)
@@ -682,7 +677,9 @@ int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e)
 {
 	const struct pl_run_opts *o = p->opts;
 	_cleanup_close_ int root_fd = -1;
-	struct root rt = {.userns = o->userns};
+	/* Before any mount: with the host's root our fresh sysfs soon covers the host's /sys. */
+	struct root rt = {.userns = o->userns,
+			  .pure_v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0};
 	_cleanup_free_ bool *src_ro = NULL;
 	int r;
 
