@@ -56,12 +56,16 @@ ssize_t pl_chan_recv(int sock, void *buf, size_t len, int *fds, unsigned max_fds
 			     .msg_control = control.buf,
 			     .msg_controllen = sizeof(control.buf)};
 	struct cmsghdr *cmsg;
+	int resets = 0;
 	ssize_t n;
 
 	*n_fds = 0;
+	/* A peer that closed with a record of ours unread leaves ECONNRESET pending, which
+	 * the kernel reports (and so clears) ahead of the records it had sent: the child's
+	 * last word, its report, is read next. */
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && resets++ == 0)));
 	if (n < 0)
 		return -errno;
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {

@@ -8,7 +8,6 @@
 #include "proclens/trace.h"
 #include "proclens/util.h"
 
-#define NSEC_PER_SEC UINT64_C(1000000000)
 
 static bool has_quota(uint64_t quota_usec, uint64_t period_usec)
 {
@@ -70,7 +69,7 @@ uint64_t pl_cpuview_capacity_ns(uint64_t elapsed_ns, uint64_t quota_usec, uint64
 
 uint64_t pl_ns_to_ticks(uint64_t ns)
 {
-	return (uint64_t)((unsigned __int128)ns * (uint64_t)pl_clk_tck() / NSEC_PER_SEC);
+	return (uint64_t)((unsigned __int128)ns * (uint64_t)pl_clk_tck() / PL_NSEC_PER_SEC);
 }
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
@@ -153,7 +152,7 @@ static int history_prepare(struct pl_cpu_history *h, const struct pl_cpuview_sam
 static int64_t base_for(uint64_t shown_ns, uint64_t target_ns, unsigned n)
 {
 	__int128 d = (__int128)shown_ns - (__int128)target_ns +
-		     (__int128)(n - 1) * (__int128)(NSEC_PER_SEC / (uint64_t)pl_clk_tck());
+		     (__int128)(n - 1) * (__int128)(PL_NSEC_PER_SEC / (uint64_t)pl_clk_tck());
 
 	return (int64_t)PL_MAX(PL_MIN(d, (__int128)INT64_MAX), (__int128)INT64_MIN);
 }

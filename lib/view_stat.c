@@ -136,15 +136,9 @@ int pl_stat_collect(const struct pl_source *src, void *state)
 		return r;
 	/* An offset of -T (a boot clock started T after ours) makes the boot T later; to the
 	 * nearest second, as the kernel's own btime is only whole seconds too. */
-	if (src->boottime_offset_ns != 0) {
-		int64_t off = src->boottime_offset_ns;
-		uint64_t s = ((off < 0 ? -(uint64_t)off : (uint64_t)off) + 500000000) / 1000000000;
-
-		if (off < 0)
-			st->btime += s;
-		else
-			st->btime = st->btime > s ? st->btime - s : 0;
-	}
+	if (src->boottime_offset_ns != 0)
+		st->btime = pl_ns_shift(st->btime * PL_NSEC_PER_SEC + PL_NSEC_PER_SEC / 2, -src->boottime_offset_ns) /
+			    PL_NSEC_PER_SEC;
 	r = pl_cgroup_for_each_task(src->cg, PL_CTRL_CPUACCT, count_task, &tc);
 	if (r < 0)
 		return r;

@@ -50,12 +50,8 @@ int pl_uptime_collect(const struct pl_source *src, void *state)
 		return r;
 	/* In a time namespace of its own, the container's boot clock: the kernel counts its
 	 * processes' starttime from there (ps: age = uptime - starttime). */
-	if (src->boottime_offset_ns < 0)
-		st->uptime_ns = src->now_ns > -(uint64_t)src->boottime_offset_ns
-				    ? src->now_ns - -(uint64_t)src->boottime_offset_ns
-				    : 0;
-	else if (src->boottime_offset_ns > 0)
-		st->uptime_ns = src->now_ns + (uint64_t)src->boottime_offset_ns;
+	if (src->boottime_offset_ns != 0)
+		st->uptime_ns = pl_ns_shift(src->now_ns, src->boottime_offset_ns);
 	else
 		st->uptime_ns = src->now_ns > src->init_start_ns ? src->now_ns - src->init_start_ns : 0;
 	st->idle_ns = 0;

@@ -63,9 +63,20 @@ int pl_buf_error(const struct pl_buf *b); /* 0 or -ENOMEM */
 /* Hand the data to the caller (who frees it); the buffer is left empty. */
 char *pl_buf_steal(struct pl_buf *b, size_t *len);
 
+#define PL_NSEC_PER_SEC UINT64_C(1000000000)
+
 /* CLOCK_BOOTTIME / CLOCK_MONOTONIC in nanoseconds. */
 uint64_t pl_now_boottime_ns(void);
 uint64_t pl_now_monotonic_ns(void);
+/* t moved by off (a time namespace's offset, say), held within 0..UINT64_MAX. */
+static inline uint64_t pl_ns_shift(uint64_t t, int64_t off)
+{
+	uint64_t mag = off < 0 ? -(uint64_t)off : (uint64_t)off;
+
+	if (off < 0)
+		return t > mag ? t - mag : 0;
+	return t > UINT64_MAX - mag ? UINT64_MAX : t + mag;
+}
 
 /* Clock ticks per second (sysconf(_SC_CLK_TCK), cached): the unit of /proc/stat. */
 long pl_clk_tck(void);

@@ -514,7 +514,6 @@ START_TEST(collect_root_and_errors)
 	_cleanup_free_ char *host_text = read_fixture(SYNTH "/proc", "stat");
 	struct fixture f;
 	char *t;
-	int r;
 
 	fixture_open(&f, FIXTURES "/view/v1", "", true, &at_100s);
 	ck_assert_int_eq(fixture_generate(&f, "proc/stat", &t), 0);
@@ -528,30 +527,7 @@ START_TEST(collect_root_and_errors)
 	ck_assert_int_eq(fixture_generate(&f, "proc/stat", &t), -ENOENT);
 	free(t);
 	fixture_close(&f);
-	/* Its numbers come from the cpuset, cpu and cpuacct hierarchies: the root of only some
-	 * of them is not the whole machine (v1). */
-	for (unsigned at_root = 1; at_root < 7; at_root++) {
-		static const enum pl_controller ctrls[] = {PL_CTRL_CPUSET, PL_CTRL_CPU, PL_CTRL_CPUACCT};
-
-		fixture_open(&f, FIXTURES "/view/v1", "ct", true, &at_100s);
-		for (unsigned b = 0; b < 3; b++)
-			if (at_root & (1u << b))
-				fixture_place(&f, 1u << ctrls[b], "");
-		/* (the fixture's cpuacct root has no per-CPU or user/system files: -ENOENT) */
-		r = fixture_generate(&f, "proc/stat", &t);
-		ck_assert_msg(r == -ENOENT || (r == 0 && strcmp(t, host_text) != 0),
-			      "the host's with roots %u", at_root);
-		free(t);
-		fixture_close(&f);
-	}
-	/* The reader's cgroups removed since: an error, on both versions. */
-	for (int v2 = 0; v2 < 2; v2++) {
-		fixture_open(&f, v2 ? FIXTURES "/view/v2" : FIXTURES "/view/v1", "ct", true, &at_100s);
-		fixture_place(&f, FIXTURE_ALL, "ct/gone");
-		ck_assert_int_eq(fixture_generate(&f, "proc/stat", &t), -ESTALE);
-		free(t);
-		fixture_close(&f);
-	}
+	fixture_assert_cpu_roots_and_gone("proc/stat", host_text, &at_100s);
 }
 END_TEST
 

@@ -156,3 +156,36 @@ static inline int fixture_generate(struct fixture *f, const char *path, char **t
 	*text = pl_buf_steal(&b, NULL);
 	return r;
 }
+
+/* For a view whose numbers come from the cpuset, cpu and cpuacct hierarchies (stat,
+ * uptime): at the root of only some of them (v1) the reader is not the whole machine, so
+ * never host_text (the fixture's cpuacct root has no per-CPU or user/system files: -ENOENT
+ * is the other outcome); and a reader whose cgroups were removed since gets -ESTALE, on
+ * both versions. */
+static inline void fixture_assert_cpu_roots_and_gone(const char *path, const char *host_text,
+						     const struct fixture_when *when)
+{
+	static const enum pl_controller ctrls[] = {PL_CTRL_CPUSET, PL_CTRL_CPU, PL_CTRL_CPUACCT};
+	struct fixture f;
+	char *t;
+	int r;
+
+	for (unsigned at_root = 1; at_root < 7; at_root++) {
+		fixture_open(&f, FIXTURES "/view/v1", "ct", true, when);
+		for (unsigned b = 0; b < 3; b++)
+			if (at_root & (1u << b))
+				fixture_place(&f, 1u << ctrls[b], "");
+		r = fixture_generate(&f, path, &t);
+		ck_assert_msg(r == -ENOENT || (r == 0 && strcmp(t, host_text) != 0), "%s: the host's with roots %u",
+			      path, at_root);
+		free(t);
+		fixture_close(&f);
+	}
+	for (int v2 = 0; v2 < 2; v2++) {
+		fixture_open(&f, v2 ? FIXTURES "/view/v2" : FIXTURES "/view/v1", "ct", true, when);
+		fixture_place(&f, FIXTURE_ALL, "ct/gone");
+		ck_assert_int_eq(fixture_generate(&f, path, &t), -ESTALE);
+		free(t);
+		fixture_close(&f);
+	}
+}
