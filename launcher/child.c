@@ -177,7 +177,8 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 	char tty_src[64];
 	struct pl_rootfs_plan plan = {.opts = o, .view = ctx->view};
 	struct pl_sync_msg go = {0};
-	bool notify;
+	/* CAP_SYS_ADMIN kept: the filter lets the command make user namespaces. */
+	bool notify, admin = ctx->caps & (UINT64_C(1) << CAP_SYS_ADMIN);
 	ssize_t n;
 	int r;
 
@@ -240,9 +241,9 @@ static int setup(struct pl_child_ctx *ctx, struct pl_err *e)
 	/* sysinfo(2) answered by the parent, like the views answer /proc reads: a kernel
 	 * without seccomp user notification (< 5.0) keeps the host's sysinfo. */
 	notify = ctx->view && ctx->view->dir;
-	r = pl_seccomp_install(notify, ctx->caps & (UINT64_C(1) << CAP_SYS_ADMIN), &ctx->listener_fd);
+	r = pl_seccomp_install(notify, admin, &ctx->listener_fd);
 	if (r < 0 && notify)
-		r = pl_seccomp_install(false, ctx->caps & (UINT64_C(1) << CAP_SYS_ADMIN), &ctx->listener_fd);
+		r = pl_seccomp_install(false, admin, &ctx->listener_fd);
 	if (r < 0 && r != -EOPNOTSUPP)
 		return pl_errf(e, r, "cannot install the seccomp filter");
 	return 0;

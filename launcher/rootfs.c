@@ -166,6 +166,7 @@ static int ensure_path(const struct root *rt, const char *rel, bool file)
 	}
 }
 
+/* mount(2) onto an O_PATH fd of the target. */
 static int mount_on(int target_fd, const char *source, const char *type, unsigned long flags, const char *data)
 {
 	char target[64];
@@ -559,39 +560,54 @@ static bool under(const char *dst, const char *top)
 	return strncmp(dst, top, n) == 0 && (dst[n] == '/' || dst[n] == '\0');
 }
 
+/* What each volume's source is, looked at once before any mount of ours: a directory or
+ * not (its mount point is made to match), and on a read-only mount or not. */
+struct vol_src {
+	bool dir;
+	bool ro;
+};
+
+static int inspect_volume_sources(const struct pl_run_opts *o, struct vol_src *srcs, struct pl_err *e)
+{
+	for (size_t i = 0; i < o->n_volumes; i++) {
+		const char *src = o->volumes[i].src;
+		struct statvfs sv;
+		struct stat st;
+
+		if (stat(src, &st) < 0)
+			return pl_errf(e, -errno, "--volume %s", src);
+		srcs[i].dir = S_ISDIR(st.st_mode);
+		srcs[i].ro = statvfs(src, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+	}
+	return 0;
+}
+
 /* Before the root is made read-only and the kernel file systems land: the mount points
  * the volumes need in the root filesystem. Without --rootfs that is the host's own: none
- * is made there (it would stay behind on the host), so each must exist already; checked
- * for every volume before anything is made. */
-static int prepare_volume_targets(const struct root *rt, const struct pl_run_opts *o, struct pl_err *e)
+ * is made there (it would stay behind on the host), so each must exist already. */
+static int prepare_volume_targets(const struct root *rt, const struct pl_run_opts *o, const struct vol_src *srcs,
+				  struct pl_err *e)
 {
-	for (int make = 0; make <= 1; make++) {
-		for (size_t i = 0; i < o->n_volumes; i++) {
-			const struct pl_volume *v = &o->volumes[i];
-			_cleanup_close_ int fd = -1;
-			struct stat st;
-			int r;
+	for (size_t i = 0; i < o->n_volumes; i++) {
+		const struct pl_volume *v = &o->volumes[i];
+		int r;
 
-			if (stat(v->src, &st) < 0)
-				return pl_errf(e, -errno, "--volume %s", v->src);
-			if (under(v->dst, "/dev") || under(v->dst, "/proc") || under(v->dst, "/sys"))
-				continue; /* bind_volumes */
-			if (!make) {
-				if (o->rootfs)
-					continue;
-				fd = resolve(rt, v->dst + 1, 0);
-				if (fd == -ENOENT)
-					return pl_usagef(e,
-							 "--volume %s:%s: %s does not exist, and without --rootfs "
-							 "the container's root is the host's: proclens makes no "
-							 "mount point there",
-							 v->src, v->dst, v->dst);
-				continue;
-			}
-			r = ensure_path(rt, v->dst + 1, !S_ISDIR(st.st_mode));
-			if (r < 0)
-				return pl_errf(e, r, "--volume: cannot create %s in the container", v->dst);
+		if (under(v->dst, "/dev") || under(v->dst, "/proc") || under(v->dst, "/sys"))
+			continue; /* bind_volumes */
+		if (!o->rootfs) {
+			_cleanup_close_ int fd = resolve(rt, v->dst + 1, 0);
+
+			if (fd == -ENOENT)
+				return pl_usagef(e,
+						 "--volume %s:%s: %s does not exist, and without --rootfs the "
+						 "container's root is the host's: proclens makes no mount point "
+						 "there",
+						 v->src, v->dst, v->dst);
+			continue;
 		}
+		r = ensure_path(rt, v->dst + 1, !srcs[i].dir);
+		if (r < 0)
+			return pl_errf(e, r, "--volume: cannot create %s in the container", v->dst);
 	}
 	return 0;
 }
@@ -617,18 +633,17 @@ static int check_volume_target(const struct root *rt, const struct pl_volume *v,
 	return 0;
 }
 
-/* src_ro[i]: volume i's source was on a read-only mount before we made any. */
-static int bind_volumes(const struct root *rt, const struct pl_run_opts *o, const bool *src_ro, struct pl_err *e)
+static int bind_volumes(const struct root *rt, const struct pl_run_opts *o, const struct vol_src *srcs,
+			struct pl_err *e)
 {
 	for (size_t i = 0; i < o->n_volumes; i++) {
 		const struct pl_volume *v = &o->volumes[i];
-		bool ro = v->read_only || src_ro[i];
-		struct stat st;
+		bool ro = v->read_only || srcs[i].ro;
 		int r;
 
 		/* /dev is the container's own tmpfs by now: a mount point may be made there. */
-		if (under(v->dst, "/dev") && stat(v->src, &st) == 0) {
-			r = ensure_path(rt, v->dst + 1, !S_ISDIR(st.st_mode));
+		if (under(v->dst, "/dev")) {
+			r = ensure_path(rt, v->dst + 1, !srcs[i].dir);
 			if (r < 0)
 				return pl_errf(e, r, "--volume: cannot create %s in the container", v->dst);
 		}
@@ -680,7 +695,7 @@ int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e)
 	/* Before any mount: with the host's root our fresh sysfs soon covers the host's /sys. */
 	struct root rt = {.userns = o->userns,
 			  .pure_v2 = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0};
-	_cleanup_free_ bool *src_ro = NULL;
+	_cleanup_free_ struct vol_src *srcs = NULL;
 	int r;
 
 	/* Nothing we mount may propagate back to the host. */
@@ -697,16 +712,15 @@ int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e)
 		return pl_errf(e, -errno, "cannot open %s", rt.dir);
 	rt.fd = root_fd;
 
-	r = prepare_volume_targets(&rt, o, e);
+	srcs = calloc(o->n_volumes + 1, sizeof(*srcs));
+	if (!srcs)
+		return pl_errf(e, -ENOMEM, "--volume");
+	r = inspect_volume_sources(o, srcs, e);
 	if (r < 0)
 		return r;
-	src_ro = calloc(o->n_volumes + 1, sizeof(bool));
-	if (!src_ro)
-		return pl_errf(e, -ENOMEM, "--volume");
-	for (size_t i = 0; i < o->n_volumes; i++) {
-		struct statvfs sv;
-		src_ro[i] = statvfs(o->volumes[i].src, &sv) == 0 && (sv.f_flag & ST_RDONLY);
-	}
+	r = prepare_volume_targets(&rt, o, srcs, e);
+	if (r < 0)
+		return r;
 	/* Before /proc, /dev and the volumes land: those keep their own modes. No device node
 	 * of the root filesystem opens (nodev): there is no device cgroup, so a node that an
 	 * image or the host's root holds (a disk's, say) would reach the device itself. The
@@ -723,7 +737,7 @@ int pl_rootfs_setup(const struct pl_rootfs_plan *p, struct pl_err *e)
 	if (r >= 0)
 		r = mask_paths(&rt, e);
 	if (r >= 0)
-		r = bind_volumes(&rt, o, src_ro, e);
+		r = bind_volumes(&rt, o, srcs, e);
 	if (r < 0)
 		return r;
 	if (o->rootfs)

@@ -194,16 +194,23 @@ int pl_proc_stat_parse(const char *text, char *state, uint64_t *start_ticks)
 	return 0;
 }
 
-static int read_proc_stat(const struct pl_host *h, pid_t pid, char *state, uint64_t *start_ticks)
+/* /proc/PID/NAME into buf, NUL-terminated: its length, or -errno. */
+static ssize_t read_pid_file(const struct pl_host *h, pid_t pid, const char *name, char *buf, size_t size)
 {
-	/* Kernel stat lines are well under 1 KiB, but comm plus 52 fields of 20 digits fit 2. */
-	char path[32], buf[2048];
-	ssize_t n;
+	char path[64];
 
 	if (pid <= 0)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "%d/stat", (int)pid);
-	n = pl_read_file_at_buf(h->proc_fd, path, buf, sizeof(buf));
+	snprintf(path, sizeof(path), "%d/%s", (int)pid, name);
+	return pl_read_file_at_buf(h->proc_fd, path, buf, size);
+}
+
+static int read_proc_stat(const struct pl_host *h, pid_t pid, char *state, uint64_t *start_ticks)
+{
+	/* Kernel stat lines are well under 1 KiB, but comm plus 52 fields of 20 digits fit 2. */
+	char buf[2048];
+	ssize_t n = read_pid_file(h, pid, "stat", buf, sizeof(buf));
+
 	if (n < 0)
 		return (int)n;
 	return pl_proc_stat_parse(buf, state, start_ticks);
@@ -245,13 +252,9 @@ int pl_timens_offsets_parse(const char *text, int64_t *boottime_ns)
 
 int pl_host_timens_boottime(const struct pl_host *h, pid_t pid, int64_t *boottime_ns)
 {
-	char path[40], buf[256];
-	ssize_t n;
+	char buf[256];
+	ssize_t n = read_pid_file(h, pid, "timens_offsets", buf, sizeof(buf));
 
-	if (pid <= 0)
-		return -EINVAL;
-	snprintf(path, sizeof(path), "%d/timens_offsets", (int)pid);
-	n = pl_read_file_at_buf(h->proc_fd, path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	return pl_timens_offsets_parse(buf, boottime_ns);

@@ -194,7 +194,22 @@ lt_run proclens-test-io --view "$vdir" --volume "$vol:$vol" -- sh -c '
 	cat /proc/diskstats; echo "pressure-fs $(findmnt -no FSTYPE /proc/pressure)"
 	echo "pressure-memory $(head -c 10 /proc/pressure/memory 2>&1)"' "$vol" "$([ -b "$src" ] && echo yes)"
 t_eq "diskstats, pressure: exit status" "$LT_RC" 0
-if [ -b "$src" ]; then
+# v1 counts a cgroup's I/O only on a device with a blkio throttle rule on recent kernels (6.18)
+# (none: the kernel skips its throttling, and the counting with it): seen in a cgroup of our
+# own first, so a kernel that counts nothing is told apart from a view that shows nothing.
+v1_blkio_counts() {
+	local d=/sys/fs/cgroup/blkio/proclens-test-blkprobe total
+	[ -d /sys/fs/cgroup/blkio ] || return 0
+	mkdir "$d" || return 0
+	sh -c "echo \$\$ > '$d/cgroup.procs' && dd if=/dev/zero of='$vol/probe' bs=64k count=4 oflag=direct status=none"
+	total=$(awk '$1 == "Total" || $2 == "Total" {print $NF}' "$d/blkio.throttle.io_service_bytes" | sort -n | tail -1)
+	rmdir "$d"
+	rm -f "$vol/probe"
+	[ "${total:-0}" -gt 0 ]
+}
+if [ -b "$src" ] && ! t_cgroup_v2 && ! v1_blkio_counts; then
+	t_log "this kernel counts no cgroup v1 blkio I/O on devices without a throttle rule: diskstats not checked"
+elif [ -b "$src" ]; then
 	disk=$(lsblk -no PKNAME "$src" | head -1)
 	[ -n "$disk" ] || disk=$(basename "$(readlink -f "$src")")
 	written=$(printf '%s\n' "$LT_OUT" | awk -v d="$disk" '$3 == d {print $10}')
