@@ -194,6 +194,14 @@ static int cg_mkdirs(struct pl_cg_container *c, struct pl_err *e)
 {
 	for (unsigned i = 0; i < c->n; i++) {
 		int r = mkdir_open(c->parent_fd[i], c->name, true);
+		struct stat st;
+
+		/* v1 keeps files without a dot in a cgroup (tasks, notify_on_release). */
+		if (r == -EEXIST && fstatat(c->parent_fd[i], c->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISDIR(st.st_mode))
+			return pl_usagef(e, "--name %s: %s is a file of the cgroup %.*s: choose another name",
+					 c->name, c->path[i], (int)(strlen(c->path[i]) - strlen(c->name) - 1),
+					 c->path[i]);
 		if (r == -EEXIST)
 			return pl_usagef(e, "%s already exists: is a container named '%s' running?",
 					 c->path[i], c->name);

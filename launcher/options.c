@@ -163,6 +163,8 @@ int pl_parse_cpus(const char *s, uint64_t period_usec, uint64_t *quota_usec)
 	}
 	if (!digits || *p != '\0')
 		return -EINVAL;
+	if (whole > 1000000)
+		return -ERANGE;
 	*quota_usec = whole * period_usec + frac * period_usec / scale;
 	return 0;
 }
@@ -171,7 +173,9 @@ bool pl_valid_name(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+	/* Not an option nor a hidden file; and not NAME.lock, whose private view directory
+	 * (view.NAME.lock in /run/proclens) would be the lock file of a container "view.NAME". */
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-' || (n >= 5 && strcmp(name + n - 5, ".lock") == 0))
 		return false;
 	for (const char *p = name; *p; p++) {
 		char c = *p;
@@ -318,6 +322,8 @@ static int parse_one(struct pl_run_opts *o, int c, const char *arg, struct pl_er
 		return parse_size_opt("--memory-swap", arg, &o->memory_swap_bytes, e);
 	case OPT_CPUS:
 		r = pl_parse_cpus(arg, o->cpu_period_usec, &o->cpu_quota_usec);
+		if (r == -ERANGE)
+			return pl_usagef(e, "--cpus '%s': at most 1000000 CPUs", arg);
 		if (r < 0)
 			return pl_usagef(e, "--cpus '%s': expected a number of CPUs such as 1 or 0.5", arg);
 		if (o->cpu_quota_usec < PL_CPU_MIN_QUOTA_USEC)
@@ -386,7 +392,9 @@ static int parse_one(struct pl_run_opts *o, int c, const char *arg, struct pl_er
 		return 0;
 	case OPT_NAME:
 		if (!pl_valid_name(arg))
-			return pl_usagef(e, "--name '%s': use up to 64 letters, digits, '-', '_', '.'", arg);
+			return pl_usagef(e, "--name '%s': use up to 64 letters, digits, '-', '_', '.', not first "
+					 "'-' or '.', not ending in .lock",
+					 arg);
 		o->name = (char *)arg;
 		return 0;
 	case OPT_USERNS:
@@ -451,6 +459,8 @@ static int check_combinations(struct pl_run_opts *o, struct pl_err *e)
 		return pl_usagef(e, "--overlay needs --rootfs (the read-only layer)");
 	if (o->all_cpus && o->cpuset_cpus)
 		return pl_usagef(e, "--all-cpus and --cpuset-cpus contradict each other");
+	if (o->all_cpus && o->cpu_quota_usec == PL_UNLIMITED)
+		return pl_usagef(e, "--all-cpus goes with --cpus (without a quota every CPU is kept)");
 	if (o->view_dir && o->no_view)
 		return pl_usagef(e, "--view and --no-view contradict each other");
 	return 0;

@@ -147,6 +147,14 @@ wait "$pid"
 t_eq "SIGTERM through --init ends the container" "$?" 143
 lt_assert_clean proclens-test-dup "^sleep 4343$"
 
+# A name that is a file of the proclens cgroup (v1 keeps "tasks" in every cgroup, v2
+# "cgroup.procs") is refused as such, not as a container already running.
+if t_cgroup_v2; then cgfile=cgroup.procs; else cgfile=tasks; fi
+lt_run "$cgfile" -- true
+t_eq "a cgroup file's name refused" "$LT_RC" 125
+t_match "... with a message naming the file" "$LT_ERR" "^proclens: --name $cgfile: .*/proclens/$cgfile is a file of the cgroup .*: choose another name$"
+t_check "... and no lock file of that name left" test ! -e "/run/proclens/$cgfile.lock"
+
 # A container may be named like a file of proclens's own in /run/proclens: the CPU pick's
 # lock was once cpus.lock, the lock file of a container named "cpus", which then waited for
 # itself forever (and the sweep of dead owners' leftovers removed it after every run). The

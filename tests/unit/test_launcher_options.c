@@ -120,9 +120,11 @@ START_TEST(bad_values_are_refused)
 	    {"--memory", "0", "--memory '0': expected a size"},
 	    {"--cpus", "one", "--cpus 'one': expected a number"},
 	    {"--cpus", "0.001", "the smallest quota is 0.01 CPU"},
+	    {"--cpus", "100000000", "--cpus '100000000': at most 1000000 CPUs"},
 	    {"--cpuset-cpus", "0-x", "--cpuset-cpus '0-x': expected a CPU list"},
 	    {"--pids-limit", "-5", "--pids-limit '-5': expected a positive"},
 	    {"--name", "../etc", "--name '../etc'"},
+	    {"--name", "web.lock", "not ending in .lock"},
 	    {"--volume", "relative:/x", "--volume 'relative:/x': expected"},
 	    {"--volume", "/a:/b:rx", "--volume '/a:/b:rx'"},
 	    {"--volume", "/a:/", "the container's / and /proc are its own"},
@@ -172,6 +174,8 @@ START_TEST(bad_combinations_are_refused)
 	char *unknown[] = {"run", "--frobnicate", "x", NULL};
 	char *unknown_short[] = {"run", "-q", "x", NULL};
 	char *missing[] = {"run", "--memory", NULL};
+	char *all_cpus_alone[] = {"run", "--all-cpus", "x", NULL};
+	char *all_cpus_after[] = {"run", "--all-cpus", "--cpus", "1", "x", NULL};
 	struct pl_run_opts o;
 	struct pl_err e;
 
@@ -189,6 +193,10 @@ START_TEST(bad_combinations_are_refused)
 	ck_assert_ptr_nonnull(strstr(e.msg, "unknown option '-q'"));
 	ck_assert_int_eq(parse(missing, ARGC(missing), &o, &e), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(e.msg, "missing argument for '--memory'"));
+	ck_assert_int_eq(parse(all_cpus_alone, ARGC(all_cpus_alone), &o, &e), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(e.msg, "--all-cpus goes with --cpus"));
+	/* The order does not matter. */
+	ck_assert_int_eq(parse(all_cpus_after, ARGC(all_cpus_after), &o, &e), 0);
 	pl_run_opts_free(&o);
 }
 END_TEST
@@ -234,6 +242,9 @@ START_TEST(names)
 	ck_assert(!pl_valid_name(".hidden"));
 	ck_assert(!pl_valid_name("a/b"));
 	ck_assert(!pl_valid_name("-x"));
+	ck_assert(!pl_valid_name("x.lock"));
+	ck_assert(pl_valid_name("x.locks"));
+	ck_assert(pl_valid_name("lock"));
 	ck_assert(!pl_valid_name("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 }
 END_TEST
