@@ -208,14 +208,17 @@ int pl_mountstate_memo_save(struct pl_mountstate *ms, const struct pl_ms_memo *m
 	if (!ms->memo)
 		return -ENOSPC;
 	pthread_mutex_lock(&ms->memo_lock);
-	/* Its own slot, else a free one, else the least recently saved. */
+	/* Its own slot, else the first free one, else the least recently saved. No slot is
+	 * ever freed, so a memo is always before the first free slot of its probe (and
+	 * pl_mountstate_memo_load stops there): untouched slots stay unread, and their pages,
+	 * of a memfd, unallocated (a new container would fault in one per probe). */
 	for (unsigned i = 0; i < MS_MEMO_PROBE; i++) {
 		struct ms_memo_slot *c = memo_slot(ms, m, i);
-		if (memo_is(c, m)) {
+		if (memo_is(c, m) || !c->used) {
 			s = c;
 			break;
 		}
-		if (!s || (s->used && (!c->used || c->stamp < s->stamp)))
+		if (!s || c->stamp < s->stamp)
 			s = c;
 	}
 	seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
@@ -247,6 +250,8 @@ bool pl_mountstate_memo_load(const struct pl_mountstate *ms, struct pl_ms_memo *
 		uint32_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
 		struct pl_ms_memo got;
 
+		if (!s->used)
+			return false; /* it would be here or before (pl_mountstate_memo_save) */
 		if (seq & 1 || !memo_is(s, m))
 			continue;
 		got = s->m;

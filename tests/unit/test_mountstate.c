@@ -5,6 +5,7 @@
  * process (no mount, no root). */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../fs/fuse_proto.h"
@@ -345,6 +346,33 @@ static int memo_check(const struct pl_mountstate *ms, uint64_t key, uint64_t sta
 	return 1;
 }
 
+/* A reader in a new container looks for its memo: one slot read, not every slot of its
+ * probe, so that the memfd's pages stay unallocated (they are the daemon's RSS: 32 KiB per
+ * container seen, before). */
+START_TEST(a_missing_memo_reads_one_slot)
+{
+	int fd = pl_mountstate_create();
+	struct pl_mountstate *ms;
+	struct stat before, after;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pl_mountstate_open(fd, &ms), 0);
+	ck_assert_int_eq(fstat(fd, &before), 0);
+	for (uint64_t k = 0; k < 32; k++)
+		ck_assert_int_eq(memo_check(ms, 1000 + k, 7, 0, 0, 0), 0);
+	ck_assert_int_eq(fstat(fd, &after), 0);
+	/* st_blocks: 512-byte units of the pages given to the memfd. */
+	ck_assert_int_le((after.st_blocks - before.st_blocks) * 512, 32 * 4096);
+	/* Saved, each is found again. */
+	for (uint64_t k = 0; k < 32; k++)
+		memo_save(ms, 1000 + k, 7, 2, 10 * k);
+	for (uint64_t k = 0; k < 32; k++)
+		ck_assert_int_eq(memo_check(ms, 1000 + k, 7, 0, 2, 10 * k), 1);
+	pl_mountstate_close(ms);
+	close(fd);
+}
+END_TEST
+
 START_TEST(memos_pass_to_the_next_server)
 {
 	int fd = pl_mountstate_create();
@@ -481,6 +509,7 @@ static Suite *mountstate_suite(void)
 	tcase_add_test(tc, a_newer_server_keeps_old_numbers);
 	tcase_add_test(tc, a_state_without_the_root_is_refused);
 	tcase_add_test(tc, memos_pass_to_the_next_server);
+	tcase_add_test(tc, a_missing_memo_reads_one_slot);
 	tcase_add_test(tc, a_memo_torn_by_a_crash_is_ignored);
 	tcase_add_test(tc, memo_parts_of_newer_servers);
 	tcase_add_test(tc, a_full_memo_table_forgets_the_least_recent);
