@@ -87,13 +87,14 @@ static bool limit_needs(enum pl_controller ctrl, const struct pl_limits *l)
 }
 
 /* v1 cpuset directories start with empty cpus and mems, and a task cannot join an empty
- * cpuset (ENOSPC): copy both from the parent. */
-static int cpuset_inherit(int parent_fd, int dir_fd, const char *path, struct pl_err *e)
+ * cpuset (ENOSPC): copy both from the parent, or only mems where the CPUs are written
+ * next (a container's own cpuset is made only for a CPU list: wanted_v1). */
+static int cpuset_inherit(int parent_fd, int dir_fd, const char *path, bool cpus, struct pl_err *e)
 {
-	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	static const char *const files[] = {"cpuset.mems", "cpuset.cpus"};
 	char buf[1024];
 
-	for (size_t i = 0; i < PL_ARRAY_SIZE(files); i++) {
+	for (size_t i = 0; i < (cpus ? 2 : 1); i++) {
 		ssize_t n = pl_read_file_at_buf(dir_fd, files[i], buf, sizeof(buf));
 		if (n > 0 && buf[0] != '\n')
 			continue;
@@ -179,7 +180,7 @@ static int cg_add_dir(struct pl_cg_container *c, int root_fd, enum pl_controller
 	snprintf(c->path[i], sizeof(c->path[i]), "%s/%s", parent_path, c->name);
 	c->ctrl[i] = ctrl;
 	if (!c->v2 && ctrl == PL_CTRL_CPUSET) {
-		r = cpuset_inherit(root_fd, c->parent_fd[i], parent_path, e);
+		r = cpuset_inherit(root_fd, c->parent_fd[i], parent_path, true, e);
 		if (r < 0) {
 			close(c->parent_fd[i]);
 			c->parent_fd[i] = -1;
@@ -209,7 +210,7 @@ static int cg_mkdirs(struct pl_cg_container *c, struct pl_err *e)
 			return pl_errf(e, r, "cannot create %s", c->path[i]);
 		c->dir_fd[i] = r;
 		if (!c->v2 && c->ctrl[i] == PL_CTRL_CPUSET) {
-			r = cpuset_inherit(c->parent_fd[i], c->dir_fd[i], c->path[i], e);
+			r = cpuset_inherit(c->parent_fd[i], c->dir_fd[i], c->path[i], false, e);
 			if (r < 0)
 				return r;
 		}

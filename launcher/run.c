@@ -652,7 +652,10 @@ int pl_run(struct pl_run_opts *o)
 		st.child = -1;
 		exit_code = pl_exit_status(status);
 		late_report(&st);
-		report_oom(&st, false);
+		/* Only a failure may be the OOM killer's doing; a command that succeeded is not
+		 * kept waiting for the file that would say (its exit is on the clock). */
+		if (exit_code != 0)
+			report_oom(&st, false);
 	}
 	run_state_cleanup(&st);
 	return exit_code;

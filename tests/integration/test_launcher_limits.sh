@@ -19,6 +19,18 @@ for where in host busybox; do
 	lt_assert_clean proclens-test-oom-$where
 done
 
+# A command that fails after a process of its was OOM-killed hears why; one that succeeds
+# all the same is not told.
+lt_run proclens-test-oom-child --memory 32M --memory-swap 32M -- \
+	sh -c 'dd if=/dev/zero of=/dev/null bs=128M count=1 2>/dev/null; exit "$0"' 3
+t_eq "a child OOM-killed: the command's status comes back" "$LT_RC" 3
+t_match "... and proclens says a process ran out of memory" "$LT_ERR" \
+	'^proclens: out of memory: the kernel killed a process of the container at its limit of 32 MiB$'
+lt_run proclens-test-oom-child --memory 32M --memory-swap 32M -- \
+	sh -c 'dd if=/dev/zero of=/dev/null bs=128M count=1 2>/dev/null; exit "$0"' 0
+t_eq "a child OOM-killed, the command succeeds: no word of it" "$LT_RC:$LT_ERR" "0:"
+lt_assert_clean proclens-test-oom-child
+
 # A limit too small for the container's own setup: the OOM killer strikes before the
 # command runs, and proclens says that, not a bare "ended without a word".
 lt_run proclens-test-oom-setup --memory 4K -- true
