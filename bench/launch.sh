@@ -42,6 +42,16 @@ if ! mountpoint -q "$VIEW"; then
 	STARTED_VIEW=$(cat "$WORK/view.pid")
 fi
 
+# The references, Debian's packages, installed if missing (BENCH_NO_INSTALL=1: without).
+missing=()
+command -v bwrap >/dev/null || missing+=(bubblewrap)
+command -v crun >/dev/null || missing+=(crun)
+if [ ${#missing[@]} -gt 0 ] && [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
+	echo "$0: installing ${missing[*]} (the references)" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+		echo "$0: could not install ${missing[*]}: their lines are left out" >&2
+fi
+
 # An OCI bundle for crun with the same limits as proclens.
 HAVE_CRUN=
 if command -v crun >/dev/null && command -v python3 >/dev/null; then
