@@ -324,7 +324,7 @@ int pl_cmd_explain(int argc, char **argv)
 
 	r = pl_inspect_parse(argc, argv, &o, &e);
 	if (r != 0)
-		return r > 0 ? 0 : pl_inspect_fail("explain", &e, true);
+		return r > 0 ? pl_inspect_help_done("explain") : pl_inspect_fail("explain", &e, true);
 	r = pl_inspect_render(&o, &t, &content, &len, &e);
 	if (r < 0) {
 		pl_trace_free(&t);
@@ -333,9 +333,11 @@ int pl_cmd_explain(int argc, char **argv)
 	pl_buf_init(&out);
 	r = o.json ? pl_explain_format_json(&o, content, &t, &out)
 		   : pl_explain_format_text(&o, content, &t, &out);
-	if (r >= 0 && pl_write_all(STDOUT_FILENO, out.data, out.len) < 0)
-		r = -EIO;
+	if (r < 0)
+		pl_errf(&e, r, "cannot format the explanation");
+	else
+		r = pl_inspect_output(out.data, out.len, &e);
 	pl_buf_free(&out);
 	pl_trace_free(&t);
-	return r < 0 ? 1 : 0;
+	return r < 0 ? pl_inspect_fail("explain", &e, false) : 0;
 }

@@ -31,20 +31,19 @@ int pl_cmd_show(int argc, char **argv)
 
 	r = pl_inspect_parse(argc, argv, &o, &e);
 	if (r != 0)
-		return r > 0 ? 0 : pl_inspect_fail("show", &e, true);
+		return r > 0 ? pl_inspect_help_done("show") : pl_inspect_fail("show", &e, true);
 	r = pl_inspect_render(&o, &t, &content, &len, &e);
 	pl_trace_free(&t);
 	if (r < 0)
 		return pl_inspect_fail("show", &e, false);
-	if (!o.json) {
-		if (pl_write_all(STDOUT_FILENO, content, len) < 0)
-			return 1;
-		return 0;
-	}
+	if (!o.json)
+		return pl_inspect_output(content, len, &e) < 0 ? pl_inspect_fail("show", &e, false) : 0;
 	pl_buf_init(&json);
 	r = pl_show_format_json(&o, content, &json);
-	if (r >= 0 && pl_write_all(STDOUT_FILENO, json.data, json.len) < 0)
-		r = -EIO;
+	if (r < 0)
+		pl_errf(&e, r, "cannot format the JSON");
+	else
+		r = pl_inspect_output(json.data, json.len, &e);
 	pl_buf_free(&json);
-	return r < 0 ? 1 : 0;
+	return r < 0 ? pl_inspect_fail("show", &e, false) : 0;
 }

@@ -399,14 +399,14 @@ static void row_sample(struct stats *st, struct stats_row *r)
 	}
 }
 
-static int stats_print(struct stats *st, bool clear)
+static int stats_print(struct stats *st, bool clear, struct pl_err *e)
 {
 	_cleanup_free_ struct pl_stats_sample *samples = calloc(st->n + 1, sizeof(*samples));
 	struct pl_buf out;
 	int r;
 
 	if (!samples)
-		return -ENOMEM;
+		return pl_errf(e, -ENOMEM, "cannot format the table");
 	for (size_t i = 0; i < st->n; i++)
 		samples[i] = st->row[i].s;
 	pl_buf_init(&out);
@@ -419,8 +419,10 @@ static int stats_print(struct stats *st, bool clear)
 	if (!clear && !st->opts->no_stream && !st->opts->json)
 		pl_buf_puts(&out, "\n");
 	r = pl_buf_error(&out);
-	if (r >= 0 && pl_write_all(STDOUT_FILENO, out.data, out.len) < 0)
-		r = -EIO;
+	if (r < 0)
+		pl_errf(e, r, "cannot format the table");
+	else
+		r = pl_inspect_output(out.data, out.len, e);
 	pl_buf_free(&out);
 	return r;
 }
@@ -441,7 +443,7 @@ static void sleep_ns(uint64_t ns)
 
 /* Refresh until q (on a terminal) or SIGINT/SIGTERM/SIGHUP. The terminal is in
  * non-canonical, no-echo mode only while we run, and restored on every way out. */
-static int stream(struct stats *st)
+static int stream(struct stats *st, struct pl_err *e)
 {
 	bool tty = isatty(STDIN_FILENO), clear = isatty(STDOUT_FILENO);
 	struct termios saved, raw;
@@ -454,10 +456,10 @@ static int stream(struct stats *st)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, &old_mask) < 0)
-		return -errno;
+		return pl_errf(e, -errno, "cannot block SIGINT, SIGTERM and SIGHUP");
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0) {
-		r = -errno;
+		r = pl_errf(e, -errno, "cannot open a signalfd");
 		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		return r;
 	}
@@ -476,15 +478,17 @@ static int stream(struct stats *st)
 		int n;
 
 		r = rows_refresh(st);
-		if (r < 0)
+		if (r < 0) {
+			pl_errf(e, r, "cannot read the containers' cgroups");
 			break;
+		}
 		sample_all(st);
-		r = stats_print(st, clear);
+		r = stats_print(st, clear, e);
 		if (r < 0)
 			break;
 		n = poll(p, tty ? 2 : 1, (int)st->opts->interval_ms);
 		if (n < 0 && errno != EINTR)
-			r = -errno;
+			r = pl_errf(e, -errno, "cannot wait for the next refresh");
 		if (n > 0 && (p[0].revents & POLLIN))
 			done = true;
 		if (n > 0 && tty && (p[1].revents & POLLIN)) {
@@ -527,7 +531,7 @@ int pl_cmd_stats(int argc, char **argv)
 
 	r = pl_stats_parse(argc, argv, &o, &e);
 	if (r != 0)
-		return r > 0 ? 0 : pl_inspect_fail("stats", &e, true);
+		return r > 0 ? pl_inspect_help_done("stats") : pl_inspect_fail("stats", &e, true);
 	pl_cgroup_root_init(&st.root);
 	st.host.proc_fd = st.host.sys_fd = -1;
 	r = pl_cgroup_root_detect(&st.root);
@@ -553,21 +557,19 @@ int pl_cmd_stats(int argc, char **argv)
 		}
 	}
 	if (!o.no_stream) {
-		r = stream(&st);
-		if (r < 0)
-			pl_errf(&e, r, "cannot refresh");
+		r = stream(&st, &e);
 		goto out;
 	}
 	/* Once: CPU use needs two readings. */
 	r = rows_refresh(&st);
-	if (r >= 0) {
-		sample_all(&st);
-		sleep_ns(NO_STREAM_SAMPLE_NS);
-		sample_all(&st);
-		r = stats_print(&st, false);
-	}
-	if (r < 0)
+	if (r < 0) {
 		pl_errf(&e, r, "cannot read the containers' cgroups");
+		goto out;
+	}
+	sample_all(&st);
+	sleep_ns(NO_STREAM_SAMPLE_NS);
+	sample_all(&st);
+	r = stats_print(&st, false, &e);
 out:
 	rows_free(&st);
 	pl_host_close(&st.host);

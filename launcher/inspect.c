@@ -381,3 +381,24 @@ int pl_inspect_fail(const char *cmd, const struct pl_err *e, bool usage)
 	fprintf(stderr, "proclens %s: %s\n", cmd, e->msg);
 	return usage ? 2 : 1;
 }
+
+/* The answer not reaching its reader (a full disk, a closed pipe with SIGPIPE ignored) is
+ * the command failing: a script must not take a truncated file for the whole one. */
+int pl_inspect_output(const char *data, size_t len, struct pl_err *e)
+{
+	ssize_t n = pl_write_all(STDOUT_FILENO, data, len);
+
+	return n < 0 ? pl_errf(e, (int)n, "cannot write to standard output") : 0;
+}
+
+int pl_inspect_help_done(const char *cmd)
+{
+	struct pl_err e = {0};
+
+	/* stdio keeps the error of its buffered writes: fflush reports them, with errno set
+	 * by the write that failed. */
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	pl_errf(&e, errno ? -errno : -EIO, "cannot write to standard output");
+	return pl_inspect_fail(cmd, &e, false);
+}

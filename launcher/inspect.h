@@ -92,3 +92,7 @@ void pl_stats_format_json(const struct pl_stats_sample *rows, size_t n, struct p
 
 /* Print "proclens: CMD: message" for e, returning the exit status (2 usage, 1 runtime). */
 int pl_inspect_fail(const char *cmd, const struct pl_err *e, bool usage);
+/* Write the answer to standard output: 0, or -errno with e saying it could not. */
+int pl_inspect_output(const char *data, size_t len, struct pl_err *e);
+/* After --help was printed to stdout: the exit status, 1 (with a line) if it did not get out. */
+int pl_inspect_help_done(const char *cmd);

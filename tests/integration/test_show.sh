@@ -169,6 +169,16 @@ err_case "not a served file" 2 "serves no 'nosuchfile'" show nosuchfile --cgroup
 err_case "no pid and no cgroup" 2 "give one of --pid PID or --cgroup PATH" show meminfo
 err_case "both pid and cgroup" 2 "give one of" show meminfo --pid 1 --cgroup /
 err_case "a bad pid" 2 "--pid wants one process id" show meminfo --pid x
+# The answer not written (a full disk) is a failure that says so: show and explain exited 1
+# without a word, stats blamed "the containers' cgroups", --help exited 0.
+for args in "show meminfo --cgroup /$name" "show meminfo --cgroup /$name --json" \
+	"explain meminfo --cgroup /$name" "explain stat --cgroup /$name --json" "stats --no-stream" \
+	"show --help" "explain --help" "stats --help"; do
+	# shellcheck disable=SC2086 # $args is the words of the command line
+	out=$("$PROCLENS" $args 2>&1 >/dev/full)
+	t_eq "$args >/dev/full: exit 1 and the reason" "$? $out" \
+		"1 proclens ${args%% *}: cannot write to standard output: No space left on device"
+done
 # A zombie: exited, not reaped. Its numbers are no longer anyone's.
 sh -c 'sleep 0.1 & exec sleep 3' &
 zparent=$!
