@@ -441,11 +441,16 @@ static void sleep_ns(uint64_t ns)
 		;
 }
 
-/* Refresh until q (on a terminal) or SIGINT/SIGTERM/SIGHUP. The terminal is in
- * non-canonical, no-echo mode only while we run, and restored on every way out. */
+/* Refresh until q (on a terminal), SIGINT/SIGTERM/SIGHUP, or the reader of our output
+ * leaving (`proclens stats | head -1`). The terminal is in non-canonical, no-echo mode only
+ * while we run, and restored on every way out: so SIGPIPE is ignored while it runs (its
+ * default action would end us with the terminal still raw), and a closed pipe is seen by
+ * poll as soon as it closes, not at the next refresh an --interval later. Returns 0, or
+ * SIGPIPE when the output went away (the caller ends by it once all is restored). */
 static int stream(struct stats *st, struct pl_err *e)
 {
-	bool tty = isatty(STDIN_FILENO), clear = isatty(STDOUT_FILENO);
+	bool tty = isatty(STDIN_FILENO), clear = isatty(STDOUT_FILENO), output_gone = false;
+	struct sigaction ignore = {.sa_handler = SIG_IGN}, old_pipe;
 	struct termios saved, raw;
 	sigset_t mask, old_mask;
 	_cleanup_close_ int sfd = -1;
@@ -463,6 +468,7 @@ static int stream(struct stats *st, struct pl_err *e)
 		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		return r;
 	}
+	sigaction(SIGPIPE, &ignore, &old_pipe);
 	if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
 		raw = saved;
 		/* Keys arrive one by one without echo; ISIG stays, so Ctrl-C is a SIGINT. */
@@ -474,7 +480,11 @@ static int stream(struct stats *st, struct pl_err *e)
 		tty = false;
 	}
 	for (bool done = false; !done && r >= 0;) {
-		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = STDIN_FILENO, .events = POLLIN}};
+		/* stdout asks for no event: poll still reports POLLERR on a pipe whose reader
+		 * closed it, and POLLHUP on a terminal hung up. */
+		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = STDOUT_FILENO, .events = 0},
+				      {.fd = STDIN_FILENO, .events = POLLIN}};
 		int n;
 
 		r = rows_refresh(st);
@@ -484,14 +494,25 @@ static int stream(struct stats *st, struct pl_err *e)
 		}
 		sample_all(st);
 		r = stats_print(st, clear, e);
+		if (r == -EPIPE) {
+			output_gone = true;
+			r = 0;
+			break;
+		}
 		if (r < 0)
 			break;
-		n = poll(p, tty ? 2 : 1, (int)st->opts->interval_ms);
+		n = poll(p, tty ? 3 : 2, (int)st->opts->interval_ms);
 		if (n < 0 && errno != EINTR)
 			r = pl_errf(e, -errno, "cannot wait for the next refresh");
-		if (n > 0 && (p[0].revents & POLLIN))
+		if (n <= 0)
+			continue;
+		if (p[0].revents & POLLIN)
 			done = true;
-		if (n > 0 && tty && (p[1].revents & POLLIN)) {
+		if (p[1].revents & (POLLERR | POLLHUP)) {
+			output_gone = true;
+			done = true;
+		}
+		if (tty && (p[2].revents & POLLIN)) {
 			char key[16];
 			ssize_t got = read(STDIN_FILENO, key, sizeof(key));
 
@@ -499,11 +520,15 @@ static int stream(struct stats *st, struct pl_err *e)
 				if (key[i] == 'q' || key[i] == 'Q')
 					done = true;
 		}
+		/* A terminal hung up reads end-of-file for ever: nobody is left to press q. */
+		if (tty && (p[2].revents & (POLLHUP | POLLERR)))
+			done = true;
 	}
 	if (tty)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
-	return r;
+	return r < 0 ? r : output_gone ? SIGPIPE : 0;
 }
 
 static int host_memory(const struct pl_host *h, uint64_t *bytes)
@@ -574,5 +599,12 @@ out:
 	rows_free(&st);
 	pl_host_close(&st.host);
 	pl_cgroup_root_close(&st.root);
+	if (r > 0) {
+		/* Ended by a signal, the terminal as it was: end by it, as a filter whose
+		 * reader left does (128+N to the shell), quietly. */
+		signal(r, SIG_DFL);
+		raise(r);
+		return 128 + r;
+	}
 	return r < 0 ? pl_inspect_fail("stats", &e, false) : 0;
 }

@@ -247,12 +247,21 @@ t_match "stats --no-stream prints a table with the container" "$out" "^$ctname +
 t_match "stats has a header" "$out" "^NAME +MEM USED +MEM LIMIT +MEM % +CPU % +CPU QUOTA +PIDS +LOAD"
 out=$(timeout 5 "$PROCLENS" stats --interval 0.2 </dev/null | head -c 100000)
 t_match "stats streams until stopped (not a tty: no raw mode)" "$out" "$ctname"
+# Its reader gone, stats ends at once and quietly, not at the next refresh a minute later.
+start=$(date +%s%N)
+err=$( { timeout 30 "$PROCLENS" stats --interval 60 | head -n 1 >/dev/null; } 2>&1)
+t_range "stats --interval 60 | head -1 ends at once (ms)" $((($(date +%s%N) - start) / 1000000)) 0 5000
+t_eq "stats | head -1 says nothing" "$err" ""
 if command -v script >/dev/null; then
 	# On a terminal: q ends it with status 0 and the terminal as it was (canonical, echo).
 	out=$( (sleep 1; printf q) | timeout 10 script -qfec \
 		"'$PROCLENS' stats --interval 0.2; echo RC=\$?; stty -a" /dev/null 2>&1)
 	t_match "stats on a terminal exits 0 on q" "$out" "RC=0"
 	t_match "stats restores the terminal" "$out" "[^-]icanon .*[^-]echo "
+	# A pipe closed early on a terminal: SIGPIPE ended stats with the terminal raw.
+	out=$(timeout 20 script -qfec "'$PROCLENS' stats --interval 0.2 | head -n 1; stty -a" /dev/null \
+		</dev/null 2>&1)
+	t_match "stats | head -1 on a terminal restores it" "$out" "[^-]icanon .*[^-]echo "
 	out=$(timeout 10 script -qfec "sh -c '\"$PROCLENS\" stats --interval 0.2 & p=\$!; sleep 1; kill -INT \$p; wait \$p; echo RC=\$?'" /dev/null </dev/null 2>&1)
 	t_match "stats exits 0 on Ctrl-C (SIGINT)" "$out" "RC=0"
 fi
