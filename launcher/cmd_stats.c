@@ -445,11 +445,14 @@ static void sleep_ns(uint64_t ns)
  * leaving (`proclens stats | head -1`). The terminal is in non-canonical, no-echo mode only
  * while we run, and restored on every way out: so SIGPIPE is ignored while it runs (its
  * default action would end us with the terminal still raw), and a closed pipe is seen by
- * poll as soon as it closes, not at the next refresh an --interval later. Returns 0, or
- * SIGPIPE when the output went away (the caller ends by it once all is restored). */
+ * poll as soon as it closes, not at the next refresh an --interval later. The signal that
+ * ends us is read off the signalfd: left pending, it would act when unblocked below (Ctrl-C,
+ * a way to quit like q, would end us by SIGINT). Returns 0 for q and Ctrl-C, or the signal
+ * to end by once all is restored: SIGTERM, SIGHUP, SIGPIPE when the output went away. */
 static int stream(struct stats *st, struct pl_err *e)
 {
-	bool tty = isatty(STDIN_FILENO), clear = isatty(STDOUT_FILENO), output_gone = false;
+	bool tty = isatty(STDIN_FILENO), clear = isatty(STDOUT_FILENO);
+	int end_signal = 0;
 	struct sigaction ignore = {.sa_handler = SIG_IGN}, old_pipe;
 	struct termios saved, raw;
 	sigset_t mask, old_mask;
@@ -495,7 +498,7 @@ static int stream(struct stats *st, struct pl_err *e)
 		sample_all(st);
 		r = stats_print(st, clear, e);
 		if (r == -EPIPE) {
-			output_gone = true;
+			end_signal = SIGPIPE;
 			r = 0;
 			break;
 		}
@@ -506,10 +509,15 @@ static int stream(struct stats *st, struct pl_err *e)
 			r = pl_errf(e, -errno, "cannot wait for the next refresh");
 		if (n <= 0)
 			continue;
-		if (p[0].revents & POLLIN)
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && si.ssi_signo != SIGINT)
+				end_signal = (int)si.ssi_signo;
 			done = true;
+		}
 		if (p[1].revents & (POLLERR | POLLHUP)) {
-			output_gone = true;
+			end_signal = end_signal ? end_signal : SIGPIPE;
 			done = true;
 		}
 		if (tty && (p[2].revents & POLLIN)) {
@@ -528,7 +536,7 @@ static int stream(struct stats *st, struct pl_err *e)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	sigaction(SIGPIPE, &old_pipe, NULL);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
-	return r < 0 ? r : output_gone ? SIGPIPE : 0;
+	return r < 0 ? r : end_signal;
 }
 
 static int host_memory(const struct pl_host *h, uint64_t *bytes)
@@ -600,8 +608,8 @@ out:
 	pl_host_close(&st.host);
 	pl_cgroup_root_close(&st.root);
 	if (r > 0) {
-		/* Ended by a signal, the terminal as it was: end by it, as a filter whose
-		 * reader left does (128+N to the shell), quietly. */
+		/* Ended by a signal, the terminal as it was: end by it (128+N to the shell), as
+		 * a filter whose reader left does, quietly. */
 		signal(r, SIG_DFL);
 		raise(r);
 		return 128 + r;
