@@ -30,6 +30,8 @@ struct stats_row {
 	struct pl_cgroup cg;
 	struct pl_loadavg loadavg;
 	bool have_prev;
+	bool given; /* by --cgroup */
+	bool gone;  /* removed since it was listed: a read said -ESTALE */
 	uint64_t prev_cpu_ns, prev_at_ns;
 	struct pl_stats_sample s;
 };
@@ -243,7 +245,7 @@ static struct stats_row *row_find(struct stats *st, const char *cgroup)
 	return NULL;
 }
 
-static int row_add(struct stats *st, const char *name, const char *cgroup)
+static int row_add(struct stats *st, const char *name, const char *cgroup, bool given)
 {
 	struct stats_row *bigger, *r;
 	int k;
@@ -258,6 +260,7 @@ static int row_add(struct stats *st, const char *name, const char *cgroup)
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->cgroup, sizeof(r->cgroup), "%s", cgroup);
+	r->given = given;
 	k = pl_cgroup_from_path(&st->root, cgroup, &r->cg);
 	if (k < 0) {
 		pl_cgroup_free(&r->cg);
@@ -307,7 +310,7 @@ static int discover(struct stats *st)
 			if (de->d_type != DT_DIR || de->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "/" STATS_PARENT "/%s", de->d_name);
-			k = row_add(st, de->d_name, path);
+			k = row_add(st, de->d_name, path, false);
 			if (k < 0 && k != -ENOENT)
 				return k;
 		}
@@ -326,9 +329,18 @@ static int cmp_rows(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* A --cgroup removed while we watch it: said as such, no errno text to add. */
+static int cgroup_gone(struct pl_err *e, const char *path)
+{
+	e->err = ESTALE;
+	snprintf(e->msg, sizeof(e->msg), "cgroup %s is gone", path);
+	return -ESTALE;
+}
+
 /* Every row afresh: containers come and go between refreshes. Rows kept keep their
- * previous CPU reading and load average. */
-static int rows_refresh(struct stats *st)
+ * previous CPU reading and load average. A --cgroup that is no more ends stats: it was
+ * asked for by name. */
+static int rows_refresh(struct stats *st, struct pl_err *e)
 {
 	struct stats_row *old = st->row;
 	size_t n_old = st->n;
@@ -337,8 +349,15 @@ static int rows_refresh(struct stats *st)
 	st->row = NULL;
 	st->n = 0;
 	k = discover(st);
-	for (size_t i = 0; k >= 0 && i < st->opts->n_cgroups; i++)
-		k = row_add(st, st->opts->cgroups[i], st->opts->cgroups[i]);
+	if (k < 0)
+		pl_errf(e, k, "cannot list the containers in the cgroup hierarchies");
+	for (size_t i = 0; k >= 0 && i < st->opts->n_cgroups; i++) {
+		k = row_add(st, st->opts->cgroups[i], st->opts->cgroups[i], true);
+		if (k == -ENOENT)
+			cgroup_gone(e, st->opts->cgroups[i]);
+		else if (k < 0)
+			pl_errf(e, k, "cannot open cgroup %s", st->opts->cgroups[i]);
+	}
 	for (size_t i = 0; i < st->n; i++)
 		for (size_t j = 0; j < n_old; j++)
 			if (strcmp(st->row[i].cgroup, old[j].cgroup) == 0) {
@@ -366,20 +385,27 @@ static void row_sample(struct stats *st, struct stats_row *r)
 	int k;
 
 	memset(s, 0, sizeof(*s));
+	r->gone = false;
 	snprintf(s->name, sizeof(s->name), "%s", r->name);
 	snprintf(s->cgroup, sizeof(s->cgroup), "%s", r->cgroup);
 	s->host_memory_bytes = st->host_memory_bytes;
-	if (pl_cgroup_memory(&r->cg, &mem) >= 0) {
+	k = pl_cgroup_memory(&r->cg, &mem);
+	r->gone |= k == -ESTALE;
+	if (k >= 0) {
 		s->have_memory = true;
 		s->memory_used_bytes = mem.usage_bytes;
 		s->memory_limit_bytes = mem.limit_bytes;
 	}
-	if (pl_cgroup_cpu_limits(&r->cg, &lim) >= 0) {
+	k = pl_cgroup_cpu_limits(&r->cg, &lim);
+	r->gone |= k == -ESTALE;
+	if (k >= 0) {
 		s->have_cpu_limits = true;
 		s->cpu_quota_usec = lim.quota_usec;
 		s->cpu_period_usec = lim.period_usec;
 	}
-	if (pl_cgroup_cpu_usage(&r->cg, &user_ns, &system_ns) >= 0) {
+	k = pl_cgroup_cpu_usage(&r->cg, &user_ns, &system_ns);
+	r->gone |= k == -ESTALE;
+	if (k >= 0) {
 		uint64_t cpu_ns = user_ns + system_ns;
 
 		if (r->have_prev) {
@@ -390,9 +416,12 @@ static void row_sample(struct stats *st, struct stats_row *r)
 		r->prev_cpu_ns = cpu_ns;
 		r->prev_at_ns = now;
 	}
-	if (pl_cgroup_pids(&r->cg, &s->pids, &limit) >= 0)
+	k = pl_cgroup_pids(&r->cg, &s->pids, &limit);
+	r->gone |= k == -ESTALE;
+	if (k >= 0)
 		s->have_pids = true;
 	k = pl_loadavg_sample(&src, &r->loadavg);
+	r->gone |= k == -ESTALE;
 	if (k >= 0) {
 		s->have_load = true;
 		s->load = (unsigned)k;
@@ -427,10 +456,29 @@ static int stats_print(struct stats *st, bool clear, struct pl_err *e)
 	return r;
 }
 
-static void sample_all(struct stats *st)
+/* Read every row. A container that ended since it was listed is left out, not shown with
+ * "-" everywhere (which says its cgroup lacks the controllers); a --cgroup that went away
+ * ends stats. */
+static int sample_all(struct stats *st, struct pl_err *e)
 {
-	for (size_t i = 0; i < st->n; i++)
-		row_sample(st, &st->row[i]);
+	size_t kept = 0;
+
+	for (size_t i = 0; i < st->n; i++) {
+		struct stats_row *r = &st->row[i];
+
+		row_sample(st, r);
+		if (r->gone && r->given)
+			return cgroup_gone(e, r->cgroup);
+		if (r->gone) {
+			pl_cgroup_free(&r->cg);
+			continue;
+		}
+		if (kept != i)
+			st->row[kept] = *r;
+		kept++;
+	}
+	st->n = kept;
+	return 0;
 }
 
 static void sleep_ns(uint64_t ns)
@@ -490,12 +538,11 @@ static int stream(struct stats *st, struct pl_err *e)
 				      {.fd = STDIN_FILENO, .events = POLLIN}};
 		int n;
 
-		r = rows_refresh(st);
-		if (r < 0) {
-			pl_errf(e, r, "cannot read the containers' cgroups");
+		r = rows_refresh(st, e);
+		if (r >= 0)
+			r = sample_all(st, e);
+		if (r < 0)
 			break;
-		}
-		sample_all(st);
 		r = stats_print(st, clear, e);
 		if (r == -EPIPE) {
 			end_signal = SIGPIPE;
@@ -594,15 +641,15 @@ int pl_cmd_stats(int argc, char **argv)
 		goto out;
 	}
 	/* Once: CPU use needs two readings. */
-	r = rows_refresh(&st);
-	if (r < 0) {
-		pl_errf(&e, r, "cannot read the containers' cgroups");
+	r = rows_refresh(&st, &e);
+	if (r >= 0)
+		r = sample_all(&st, &e);
+	if (r < 0)
 		goto out;
-	}
-	sample_all(&st);
 	sleep_ns(NO_STREAM_SAMPLE_NS);
-	sample_all(&st);
-	r = stats_print(&st, false, &e);
+	r = sample_all(&st, &e);
+	if (r >= 0)
+		r = stats_print(&st, false, &e);
 out:
 	rows_free(&st);
 	pl_host_close(&st.host);

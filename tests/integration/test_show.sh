@@ -242,6 +242,36 @@ t_eq "stats shows its CPU quota" "$(jq -r .cpu_quota_cpus <<<"$row")" 0.5
 t_range "stats counts its pids" "$(jq -r .pids <<<"$row")" 1 10
 row=$(jq -c ".[] | select(.cgroup == \"/$name\")" <<<"$json")
 t_eq "stats shows a cgroup given by path" "$(jq -r .memory_limit_bytes <<<"$row")" $((256 * MiB))
+# A container that ends while stats samples it (its cgroup removed during --no-stream's
+# half second): left out, not listed with null (or "-", no controller) for every value.
+gone=proclens-test-gone-$$
+if T_CG_AT_ROOT=1 t_cg_make "proclens/$gone"; then
+	gone_dirs=$T_CG
+	"$PROCLENS" stats --no-stream --json >"$tmp/gone.json" 2>&1 &
+	stats_job=$!
+	sleep 0.2
+	for d in $gone_dirs; do rmdir "$d"; done
+	wait "$stats_job"
+	t_eq "stats leaves out a container that ended while it looked" \
+		"$(jq -r "[.[] | select(.name == \"$gone\")] | length" "$tmp/gone.json")" 0
+	t_match "stats still lists the others" "$(jq -r '.[].name' "$tmp/gone.json")" "^$ctname\$"
+else
+	t_fail "cannot make test cgroup proclens/$gone"
+fi
+# A --cgroup removed while stats watches it: one line naming it (was "cannot refresh: No
+# such file or directory").
+if T_CG_AT_ROOT=1 t_cg_make "$gone"; then
+	gone_dirs=$T_CG
+	"$PROCLENS" stats --interval 0.2 --cgroup "/$gone" </dev/null >/dev/null 2>"$tmp/gone.err" &
+	stats_job=$!
+	sleep 0.5
+	for d in $gone_dirs; do rmdir "$d"; done
+	wait "$stats_job"
+	t_eq "stats says which --cgroup went away" "$? $(cat "$tmp/gone.err")" \
+		"1 proclens stats: cgroup /$gone is gone"
+else
+	t_fail "cannot make test cgroup $gone"
+fi
 out=$("$PROCLENS" stats --no-stream)
 t_match "stats --no-stream prints a table with the container" "$out" "^$ctname +"
 t_match "stats has a header" "$out" "^NAME +MEM USED +MEM LIMIT +MEM % +CPU % +CPU QUOTA +PIDS +LOAD"
