@@ -26,7 +26,8 @@ void pl_inspect_usage(const char *cmd, FILE *f)
 	    "  FILE               a file proclensfs serves: meminfo, cpuinfo, stat, uptime, loadavg,\n"
 	    "                     swaps, diskstats, pressure/cpu, ... (or proc/meminfo, /proc/meminfo,\n"
 	    "                     /sys/devices/system/cpu/online, sys/devices/system/cpu/cpu0/...)\n"
-	    "  -p, --pid PID      as that process reads it (a container's processes: its init's cgroups)\n"
+	    "  -p, --pid PID      as that process (or thread) reads it (a container's processes: its\n"
+	    "                     init's cgroups)\n"
 	    "  -c, --cgroup PATH  as a process in that cgroup reads it (\"/proclens/web\", from the\n"
 	    "                     hierarchies' roots)\n"
 	    "  -j, --json         one JSON object\n"
@@ -152,11 +153,54 @@ int pl_inspect_normalize(const char *in, char *out, size_t size, struct pl_err *
 	return 0;
 }
 
-static int sys_pidfd_open(pid_t pid)
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for any thread, not only a group leader */
+#endif
+
+static int sys_pidfd_open(pid_t pid, unsigned flags)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd = (int)syscall(SYS_pidfd_open, pid, flags);
 
 	return fd < 0 ? -errno : fd;
+}
+
+/* The thread group of thread tid, from /proc/TID/status (-ESRCH when it is gone). */
+static int thread_group_of(pid_t tid, pid_t *tgid)
+{
+	char path[64];
+	_cleanup_free_ char *text = NULL;
+	uint64_t v;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	r = (int)pl_read_file_at(AT_FDCWD, path, &text);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	r = pl_kv_get_u64(text, "Tgid:", &v);
+	if (r < 0 || v == 0 || v > INT_MAX)
+		return -EINVAL;
+	*tgid = (pid_t)v;
+	return 0;
+}
+
+/* A pidfd for --pid, which may name any thread: the daemon knows a reader by the thread
+ * that reads (FUSE gives its tid), and `top -H` or /proc/PID/task list threads. Before
+ * Linux 6.9 a pidfd names a thread group leader only; there a thread's process stands in,
+ * whose exit the render still notices (the thread's own exit alone it does not). */
+static int reader_pidfd(pid_t pid)
+{
+	pid_t tgid;
+	int fd = sys_pidfd_open(pid, PIDFD_THREAD), r;
+
+	if (fd != -EINVAL)
+		return fd;
+	fd = sys_pidfd_open(pid, 0);
+	if (fd != -EINVAL)
+		return fd;
+	r = thread_group_of(pid, &tgid);
+	if (r < 0)
+		return r;
+	return tgid == pid ? -EINVAL : sys_pidfd_open(tgid, 0);
 }
 
 /* A pidfd polls readable once its process has exited (reaped or not). */
@@ -293,7 +337,7 @@ int pl_inspect_render(const struct pl_inspect_opts *o, struct pl_trace *t, char 
 	int r, saved;
 
 	if (o->pid) {
-		pidfd = sys_pidfd_open(o->pid);
+		pidfd = reader_pidfd(o->pid);
 		if (pidfd == -ESRCH)
 			return plain_err(e, -ESRCH, "no such process: %d", (int)o->pid);
 		if (pidfd < 0)

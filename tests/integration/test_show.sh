@@ -112,6 +112,19 @@ else
 		"$("$PROCLENS" show meminfo --pid "$ctpid" | head -n 1)"
 fi
 
+# --pid may name a thread, as the daemon knows readers (FUSE gives the reading thread's id;
+# top -H lists them): it was "cannot open process TID: No such file or directory". The
+# daemon's server is a process with threads of our namespace.
+srv=$(t_fs_server "$(cat "$mnt.pid")")
+tid=$(ls "/proc/$srv/task" 2>/dev/null | grep -vx "$srv" | head -n 1)
+if [ -n "$tid" ]; then
+	out=$("$PROCLENS" show meminfo --pid "$tid" 2>&1)
+	t_eq "show --pid of a thread reads as its process" "$? $(head -n 1 <<<"$out")" \
+		"0 $("$PROCLENS" show meminfo --pid "$srv" | head -n 1)"
+else
+	t_fail "no thread of proclensfs's server $srv"
+fi
+
 # ---- explain: the file, the level, the raw value, the rule ----
 out=$("$PROCLENS" explain meminfo --cgroup "/$name")
 t_match "explain MemTotal names $memfile of the cgroup and its raw value" "$out" \
