@@ -82,6 +82,8 @@ int pl_stats_parse(int argc, char **argv, struct pl_stats_opts *o, struct pl_err
 			break;
 		}
 		case 'c':
+			if (!optarg[0]) /* the root, by an unset "$CG": the host as a container */
+				return pl_usagef(e, "--cgroup wants a path (\"/\" for the root), not ''");
 			if (o->n_cgroups >= PL_ARRAY_SIZE(o->cgroups))
 				return pl_usagef(e, "at most %zu --cgroup", PL_ARRAY_SIZE(o->cgroups));
 			o->cgroups[o->n_cgroups++] = optarg;

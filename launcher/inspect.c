@@ -76,6 +76,9 @@ int pl_inspect_parse(int argc, char **argv, struct pl_inspect_opts *o, struct pl
 		case 'c':
 			if (o->cgroup)
 				return pl_usagef(e, "--cgroup given twice");
+			/* "" would name the root: the host's numbers for an unset "$CG". */
+			if (!optarg[0])
+				return pl_usagef(e, "--cgroup wants a path (\"/\" for the root), not ''");
 			o->cgroup = optarg;
 			break;
 		case 'j':

@@ -51,6 +51,7 @@ START_TEST(usage_errors)
 	char *badmode[] = {"show", "meminfo", "--pid", "1", "--cpu-count=half", NULL};
 	char *unknown[] = {"show", "meminfo", "--pid", "1", "--frobnicate", NULL};
 	char *noarg[] = {"show", "meminfo", "--pid", NULL};
+	char *empty_cg[] = {"show", "meminfo", "--cgroup", "", NULL};
 	struct pl_inspect_opts o;
 	struct pl_err e;
 
@@ -67,6 +68,9 @@ START_TEST(usage_errors)
 	ck_assert_str_eq(e.msg, "unknown option '--frobnicate' (see proclens show --help)");
 	ck_assert_int_eq(parse(noarg, ARGC(noarg), &o, &e), -EINVAL);
 	ck_assert_str_eq(e.msg, "--pid needs an argument");
+	/* An empty path named the root cgroup: the host's numbers, exit 0, for an unset "$CG". */
+	ck_assert_int_eq(parse(empty_cg, ARGC(empty_cg), &o, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "--cgroup wants a path (\"/\" for the root), not ''");
 }
 END_TEST
 
@@ -140,6 +144,7 @@ START_TEST(stats_options)
 	char *a2[] = {"stats", "--no-stream", "--json", "-i", "0.5", "--cgroup", "/a", "-c", "/b", NULL};
 	char *bad[] = {"stats", "--interval", "0", NULL};
 	char *extra[] = {"stats", "web", NULL};
+	char *empty_cg[] = {"stats", "--cgroup", "/a", "--cgroup", "", NULL};
 	struct pl_stats_opts o;
 	struct pl_err e = {0};
 
@@ -155,6 +160,8 @@ START_TEST(stats_options)
 	ck_assert_str_eq(o.cgroups[1], "/b");
 	ck_assert_int_eq(pl_stats_parse(ARGC(bad), bad, &o, &e), -EINVAL);
 	ck_assert_int_eq(pl_stats_parse(ARGC(extra), extra, &o, &e), -EINVAL);
+	ck_assert_int_eq(pl_stats_parse(ARGC(empty_cg), empty_cg, &o, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "--cgroup wants a path (\"/\" for the root), not ''");
 }
 END_TEST
 
