@@ -117,11 +117,19 @@ int pl_inspect_parse(int argc, char **argv, struct pl_inspect_opts *o, struct pl
 int pl_inspect_normalize(const char *in, char *out, size_t size, struct pl_err *e)
 {
 	static const char mirrored[] = "sys/devices/system/cpu/";
-	char proc_path[256];
-	const char *p = in;
+	char path[256], proc_path[sizeof("proc/") + sizeof(path)];
+	const char *p = path;
+	size_t n = 0;
 
-	while (*p == '/')
-		p++;
+	/* Slashes repeated anywhere name the same file, as the kernel resolves a path. */
+	for (const char *c = in; *c; c++) {
+		if (*c == '/' && (n == 0 || path[n - 1] == '/'))
+			continue;
+		if (n + 1 >= sizeof(path))
+			return pl_usagef(e, "'%.64s...': too long for a file proclensfs serves", in);
+		path[n++] = *c;
+	}
+	path[n] = '\0';
 	for (const char *c = p; *c;) {
 		size_t len = strcspn(c, "/");
 

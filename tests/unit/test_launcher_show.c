@@ -83,6 +83,10 @@ START_TEST(file_names)
 	    {"proc/meminfo", "proc/meminfo"},
 	    {"/proc/meminfo", "proc/meminfo"},
 	    {"//proc/cpuinfo", "proc/cpuinfo"},
+	    /* Slashes repeated inside name the same file, as for the kernel ("$dir/$f"). */
+	    {"//proc//meminfo", "proc/meminfo"},
+	    {"proc/pressure//cpu", "proc/pressure/cpu"},
+	    {"/sys//devices/system/cpu//cpu0/topology/core_id", "sys/devices/system/cpu/cpu0/topology/core_id"},
 	    {"pressure/cpu", "proc/pressure/cpu"},
 	    {"/sys/devices/system/cpu/online", "sys/devices/system/cpu/online"},
 	    {"sys/devices/system/cpu/cpu0/topology/core_id", "sys/devices/system/cpu/cpu0/topology/core_id"},
@@ -102,6 +106,7 @@ START_TEST(file_names)
 	    pl_inspect_normalize("sys/devices/system/cpu/../../../etc/passwd", out, sizeof(out), &e),
 	    -EINVAL);
 	ck_assert_int_eq(pl_inspect_normalize("./meminfo", out, sizeof(out), &e), -EINVAL);
+	ck_assert_int_eq(pl_inspect_normalize("sys//devices/system/cpu/.//online", out, sizeof(out), &e), -EINVAL);
 }
 END_TEST
 
