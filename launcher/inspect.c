@@ -389,10 +389,39 @@ int pl_inspect_render(const struct pl_inspect_opts *o, struct pl_trace *t, char 
 	return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), 0 if it is not one. */
+static size_t utf8_sequence(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		lo = p[0] == 0xe0 ? 0xa0 : 0x80;
+		hi = p[0] == 0xed ? 0x9f : 0xbf;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		lo = p[0] == 0xf0 ? 0x90 : 0x80;
+		hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+	} else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
 void pl_json_string(struct pl_buf *b, const char *s)
 {
 	pl_buf_puts(b, "\"");
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		size_t len;
+
 		switch (*p) {
 		case '"':
 			pl_buf_puts(b, "\\\"");
@@ -410,10 +439,18 @@ void pl_json_string(struct pl_buf *b, const char *s)
 			pl_buf_puts(b, "\\r");
 			break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			if (*p < 0x20 || *p == 0x7f) {
 				pl_buf_printf(b, "\\u%04x", *p);
-			else
+			} else if (*p < 0x80) {
 				pl_buf_append(b, (const char *)p, 1);
+			} else if ((len = utf8_sequence(p)) > 0) {
+				pl_buf_append(b, (const char *)p, len);
+				p += len - 1;
+			} else {
+				/* JSON text is UTF-8 (RFC 8259); a cgroup name is any bytes. A byte
+				 * that is no character is U+FFFD, as a decoder would replace it. */
+				pl_buf_puts(b, "\\ufffd");
+			}
 		}
 	}
 	pl_buf_puts(b, "\"");

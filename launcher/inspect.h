@@ -44,7 +44,8 @@ void pl_inspect_explain_error(const struct pl_inspect_opts *o, int r, const stru
 int pl_inspect_render(const struct pl_inspect_opts *o, struct pl_trace *t, char **out, size_t *len,
 		      struct pl_err *e);
 
-/* JSON: s as a quoted, escaped string (UTF-8 passes through, control bytes \u00XX). */
+/* JSON: s as a quoted, escaped string (UTF-8 passes through, control bytes \u00XX, a
+ * byte that is not UTF-8 \ufffd). */
 void pl_json_string(struct pl_buf *b, const char *s);
 /* The "file" and "pid"/"cgroup" members that open show's and explain's objects. */
 void pl_inspect_json_head(struct pl_buf *b, const struct pl_inspect_opts *o);

@@ -117,6 +117,13 @@ START_TEST(json_escaping)
 	pl_buf_init(&b);
 	pl_json_string(&b, "a\"b\\c\nd\te\r\x01\x1f\x7f é");
 	ck_assert_str_eq(b.data, "\"a\\\"b\\\\c\\nd\\te\\r\\u0001\\u001f\\u007f é\"");
+	/* A cgroup name is bytes: what is no UTF-8 (a lone byte, a sequence cut short, an
+	 * overlong form, a surrogate) is U+FFFD, or the JSON is none (jq, Python reject it);
+	 * UTF-8 up to 4 bytes passes. */
+	pl_buf_reset(&b);
+	pl_json_string(&b, "/x\xff\xc3|\xc0\xaf|\xed\xa0\x80|\xe2\x82|\xf4\x90\x80\x80|\xf0\x9f\x98\x80\xe2\x82\xac");
+	ck_assert_str_eq(b.data, "\"/x\\ufffd\\ufffd|\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd|"
+				 "\\ufffd\\ufffd\\ufffd\\ufffd|\xf0\x9f\x98\x80\xe2\x82\xac\"");
 	pl_buf_free(&b);
 }
 END_TEST
