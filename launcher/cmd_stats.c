@@ -9,9 +9,11 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <termios.h>
 #include <time.h>
@@ -147,15 +149,55 @@ static double mem_percent(const struct pl_stats_sample *s)
 	return of ? (double)s->memory_used_bytes * 100.0 / (double)of : 0;
 }
 
-void pl_stats_format_table(const struct pl_stats_sample *rows, size_t n, struct pl_buf *out)
+/* One line of the table into out, cut to cols columns (0: whole) as top cuts its lines: a
+ * line wider than the terminal wraps, and the redraw from the top left then scrolls. */
+static void table_line(struct pl_buf *out, unsigned cols, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void table_line(struct pl_buf *out, unsigned cols, const char *fmt, ...)
 {
-	pl_buf_printf(out, "%-24s %10s %10s %6s %7s %9s %6s %5s\n", "NAME", "MEM USED", "MEM LIMIT", "MEM %",
-		      "CPU %", "CPU QUOTA", "PIDS", "LOAD");
-	for (size_t i = 0; i < n; i++) {
-		const struct pl_stats_sample *s = &rows[i];
-		char used[32] = "-", limit[32] = "-", mem_pct[16] = "-", cpu_pct[16] = "-", quota[32] = "-",
-		     pids[24] = "-", load[16] = "-";
+	char line[512];
+	va_list ap;
+	int n;
 
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	if (cols && (unsigned)n > cols)
+		n = (int)cols;
+	pl_buf_printf(out, "%.*s\n", n, line);
+}
+
+/* A name as the table shows it: a control byte (a cgroup name may hold any) is '?', so that
+ * it neither moves the cursor nor breaks the columns. */
+static void table_name(const char *name, char *buf, size_t size)
+{
+	size_t i = 0;
+
+	for (; name[i] && i + 1 < size; i++)
+		buf[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+	buf[i] = '\0';
+}
+
+void pl_stats_format_table(const struct pl_stats_sample *rows, size_t n, unsigned cols, unsigned lines,
+			   struct pl_buf *out)
+{
+	int name_width = 24; /* the NAME column fits the longest name: container names go to 64 */
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(rows[i].name) > (size_t)name_width)
+			name_width = (int)strlen(rows[i].name);
+	table_line(out, cols, "%-*s %10s %10s %6s %7s %9s %6s %5s", name_width, "NAME", "MEM USED",
+		   "MEM LIMIT", "MEM %", "CPU %", "CPU QUOTA", "PIDS", "LOAD");
+	for (size_t i = 0; i < n && (!lines || i + 1 < lines); i++) {
+		const struct pl_stats_sample *s = &rows[i];
+		char name[sizeof(s->name)], used[32] = "-", limit[32] = "-", mem_pct[16] = "-",
+						cpu_pct[16] = "-", quota[32] = "-", pids[24] = "-", load[16] = "-";
+
+		table_name(s->name, name, sizeof(name));
 		if (s->have_memory) {
 			pl_stats_human_bytes(s->memory_used_bytes, used, sizeof(used));
 			if (s->memory_limit_bytes != PL_UNLIMITED)
@@ -176,8 +218,8 @@ void pl_stats_format_table(const struct pl_stats_sample *rows, size_t n, struct 
 			snprintf(pids, sizeof(pids), "%llu", (unsigned long long)s->pids);
 		if (s->have_load)
 			snprintf(load, sizeof(load), "%u", s->load);
-		pl_buf_printf(out, "%-24s %10s %10s %6s %7s %9s %6s %5s\n", s->name, used, limit, mem_pct,
-			      cpu_pct, quota, pids, load);
+		table_line(out, cols, "%-*s %10s %10s %6s %7s %9s %6s %5s", name_width, name, used, limit,
+			   mem_pct, cpu_pct, quota, pids, load);
 	}
 }
 
@@ -443,10 +485,17 @@ static int stats_print(struct stats *st, bool clear, struct pl_err *e)
 	pl_buf_init(&out);
 	if (clear)
 		pl_buf_puts(&out, "\033[H\033[2J"); /* home, clear: redraw in place as top does */
-	if (st->opts->json)
+	if (st->opts->json) {
 		pl_stats_format_json(samples, st->n, &out);
-	else
-		pl_stats_format_table(samples, st->n, &out);
+	} else {
+		struct winsize ws = {0};
+
+		/* Redrawn in place on a terminal: what fits it, read each time (it may have
+		 * been resized). The last line stays free for the cursor. */
+		if (clear && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
+			ws.ws_col = ws.ws_row = 0;
+		pl_stats_format_table(samples, st->n, ws.ws_col, ws.ws_row ? ws.ws_row - 1u : 0, &out);
+	}
 	if (!clear && !st->opts->no_stream && !st->opts->json)
 		pl_buf_puts(&out, "\n");
 	r = pl_buf_error(&out);

@@ -88,7 +88,10 @@ struct pl_stats_sample {
 
 void pl_stats_human_bytes(uint64_t bytes, char *buf, size_t size);
 double pl_stats_cpu_percent(uint64_t prev_ns, uint64_t now_ns, uint64_t prev_at_ns, uint64_t now_at_ns);
-void pl_stats_format_table(const struct pl_stats_sample *rows, size_t n, struct pl_buf *out);
+/* The table: a NAME column as wide as the longest name, lines cut to cols columns and to
+ * `lines` lines with the header (0: no limit; a terminal's size). */
+void pl_stats_format_table(const struct pl_stats_sample *rows, size_t n, unsigned cols, unsigned lines,
+			   struct pl_buf *out);
 void pl_stats_format_json(const struct pl_stats_sample *rows, size_t n, struct pl_buf *out);
 
 /* Print "proclens: CMD: message" for e, returning the exit status (2 usage, 1 runtime). */

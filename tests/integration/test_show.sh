@@ -301,6 +301,13 @@ if command -v script >/dev/null; then
 		"'$PROCLENS' stats --interval 0.2; echo RC=\$?; stty -a" /dev/null 2>&1)
 	t_match "stats on a terminal exits 0 on q" "$out" "RC=0"
 	t_match "stats restores the terminal" "$out" "[^-]icanon .*[^-]echo "
+	# A narrow terminal: lines cut to its width as top cuts them (they wrapped, and the
+	# redraw from the top left scrolled). timeout --foreground: in a process group of its
+	# own stats would be a background job of the terminal, stopped by SIGTTOU.
+	out=$(timeout 10 script -qfec "stty cols 40 rows 10; timeout --foreground 1 '$PROCLENS' stats --interval 0.2" \
+		/dev/null </dev/null 2>&1)
+	t_range "stats on a 40-column terminal cuts its lines to 40" "$(printf '%s\n' "$out" | tr -d '\r' |
+		sed 's/\x1b\[[0-9;]*[HJ]//g' | awk '{ if (length > m) m = length } END { print m + 0 }')" 4 40
 	# A pipe closed early on a terminal: SIGPIPE ended stats with the terminal raw.
 	out=$(timeout 20 script -qfec "'$PROCLENS' stats --interval 0.2 | head -n 1; stty -a" /dev/null \
 		</dev/null 2>&1)

@@ -228,11 +228,40 @@ START_TEST(stats_table)
 
 	sample_rows(rows);
 	pl_buf_init(&b);
-	pl_stats_format_table(rows, 2, &b);
+	pl_stats_format_table(rows, 2, 0, 0, &b);
 	ck_assert_str_eq(
 	    b.data, "NAME                       MEM USED  MEM LIMIT  MEM %   CPU % CPU QUOTA   PIDS  LOAD\n"
 		    "web                         64.0MiB     256MiB   25.0    49.5       0.5      3     1\n"
 		    "/system.slice/x             1.00GiB       none   25.0       -         -      -     -\n");
+	pl_buf_free(&b);
+}
+END_TEST
+
+/* A name past 24 columns pushed its row's columns out of line with the header; a terminal
+ * narrower than the table wrapped each line (the redraw from the top then scrolled); a
+ * control byte in a name reached the terminal. */
+START_TEST(stats_table_fits)
+{
+	struct pl_stats_sample rows[2];
+	struct pl_buf b;
+	const char *line2;
+
+	sample_rows(rows);
+	snprintf(rows[0].name, sizeof(rows[0].name), "a-container-name-of-forty-characters-xyz");
+	snprintf(rows[1].name, sizeof(rows[1].name), "/x\033[2Jy\n");
+	pl_buf_init(&b);
+	pl_stats_format_table(rows, 2, 0, 0, &b);
+	ck_assert_str_eq(
+	    b.data,
+	    "NAME                                       MEM USED  MEM LIMIT  MEM %   CPU % CPU QUOTA   PIDS  LOAD\n"
+	    "a-container-name-of-forty-characters-xyz    64.0MiB     256MiB   25.0    49.5       0.5      3     1\n"
+	    "/x?[2Jy?                                    1.00GiB       none   25.0       -         -      -     -\n");
+	line2 = strchr(b.data, '\n') + 1;
+	ck_assert_int_eq(strcspn(b.data, "\n"), strcspn(line2, "\n")); /* header as wide as a row */
+	pl_buf_reset(&b);
+	pl_stats_format_table(rows, 2, 30, 2, &b);
+	ck_assert_str_eq(b.data, "NAME                          \n"
+				 "a-container-name-of-forty-char\n");
 	pl_buf_free(&b);
 }
 END_TEST
@@ -273,6 +302,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stats_options);
 	tcase_add_test(tc, stats_numbers);
 	tcase_add_test(tc, stats_table);
+	tcase_add_test(tc, stats_table_fits);
 	tcase_add_test(tc, stats_json);
 	suite_add_tcase(s, tc);
 	return s;
