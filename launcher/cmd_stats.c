@@ -44,7 +44,7 @@ static void usage(FILE *f)
 	      "A live table of the containers on this machine (those proclens run started, and every\n"
 	      "cgroup given with --cgroup): memory used and limit, CPU use against the quota, pids, load.\n"
 	      "Refreshes every S seconds (default 2) like top; q or Ctrl-C ends it.\n\n"
-	      "  --no-stream        print once (CPU use measured over 0.5 s) and exit\n"
+	      "  -n, --no-stream    print once (CPU use measured over 0.5 s) and exit\n"
 	      "  -j, --json         a JSON array of objects, one per container\n"
 	      "  -i, --interval S   seconds between refreshes (default 2)\n"
 	      "  -c, --cgroup PATH  also show this cgroup (\"/system.slice/x\"); repeatable\n"

@@ -288,6 +288,11 @@ fi
 out=$("$PROCLENS" stats --no-stream)
 t_match "stats --no-stream prints a table with the container" "$out" "^$ctname +"
 t_match "stats has a header" "$out" "^NAME +MEM USED +MEM LIMIT +MEM % +CPU % +CPU QUOTA +PIDS +LOAD"
+# Every short option stats takes is in its --help (-n was not).
+help=$("$PROCLENS" stats --help)
+for opt in -n -j -i -c -h; do
+	t_match "stats --help lists $opt" "$help" "^  $opt, --"
+done
 out=$(timeout 5 "$PROCLENS" stats --interval 0.2 </dev/null | head -c 100000)
 t_match "stats streams until stopped (not a tty: no raw mode)" "$out" "$ctname"
 # Its reader gone, stats ends at once and quietly, not at the next refresh a minute later.

@@ -154,6 +154,7 @@ START_TEST(stats_options)
 {
 	char *a1[] = {"stats", NULL};
 	char *a2[] = {"stats", "--no-stream", "--json", "-i", "0.5", "--cgroup", "/a", "-c", "/b", NULL};
+	char *a3[] = {"stats", "-n", "-j", NULL};
 	char *bad[] = {"stats", "--interval", "0", NULL};
 	char *extra[] = {"stats", "web", NULL};
 	char *empty_cg[] = {"stats", "--cgroup", "/a", "--cgroup", "", NULL};
@@ -170,6 +171,9 @@ START_TEST(stats_options)
 	ck_assert_uint_eq(o.n_cgroups, 2);
 	ck_assert_str_eq(o.cgroups[0], "/a");
 	ck_assert_str_eq(o.cgroups[1], "/b");
+	/* The short options --help lists (-n was taken and not listed). */
+	ck_assert_int_eq(pl_stats_parse(ARGC(a3), a3, &o, &e), 0);
+	ck_assert(o.no_stream && o.json);
 	ck_assert_int_eq(pl_stats_parse(ARGC(bad), bad, &o, &e), -EINVAL);
 	ck_assert_int_eq(pl_stats_parse(ARGC(extra), extra, &o, &e), -EINVAL);
 	ck_assert_int_eq(pl_stats_parse(ARGC(empty_cg), empty_cg, &o, &e), -EINVAL);
