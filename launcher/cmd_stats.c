@@ -131,10 +131,18 @@ double pl_stats_cpu_percent(uint64_t prev_ns, uint64_t now_ns, uint64_t prev_at_
 	return (double)(now_ns - prev_ns) * 100.0 / (double)(now_at_ns - prev_at_ns);
 }
 
-/* "0.5", "1.5", "2": quota/period as a number of CPUs, without trailing zeros. */
+/* "0.5", "1.5", "2", "12345", "0.015": quota/period as a number of CPUs to four decimals,
+ * without trailing zeros (nor an exponent, which %g would write past four digits). */
 static void cpus_text(const struct pl_stats_sample *s, char *buf, size_t size)
 {
-	snprintf(buf, size, "%.4g", (double)s->cpu_quota_usec / (double)s->cpu_period_usec);
+	int n = snprintf(buf, size, "%.4f", (double)s->cpu_quota_usec / (double)s->cpu_period_usec);
+
+	if (n <= 0 || (size_t)n >= size)
+		return;
+	while (n > 1 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	if (buf[n - 1] == '.')
+		buf[n - 1] = '\0';
 }
 
 static bool has_quota(const struct pl_stats_sample *s)

@@ -289,6 +289,20 @@ START_TEST(stats_json)
 	pl_buf_reset(&b);
 	pl_stats_format_json(rows, 0, &b);
 	ck_assert_str_eq(b.data, "[]\n");
+	/* Whole, fractional and large quotas: no exponent (%.4g wrote 12345 CPUs as
+	 * 1.234e+04), no trailing zeros. */
+	rows[0].cpu_quota_usec = 1234500000;
+	pl_buf_reset(&b);
+	pl_stats_format_json(rows, 1, &b);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"cpu_quota_cpus\": 12345,"));
+	rows[0].cpu_quota_usec = 1500;
+	pl_buf_reset(&b);
+	pl_stats_format_json(rows, 1, &b);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"cpu_quota_cpus\": 0.015,"));
+	rows[0].cpu_quota_usec = 200000;
+	pl_buf_reset(&b);
+	pl_stats_format_json(rows, 1, &b);
+	ck_assert_ptr_nonnull(strstr(b.data, "\"cpu_quota_cpus\": 2,"));
 	pl_buf_free(&b);
 }
 END_TEST
