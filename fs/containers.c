@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -161,9 +162,29 @@ static uint64_t hash_text(const char *s)
 	return h;
 }
 
+/* Descriptors kept for what is not a container: the readers' pidfds, the cgroup roots,
+ * /proc and /sys, the transport, and the files each serving thread opens to render. */
+#define NOFILE_RESERVE (PL_READER_SLOTS + 128)
+#define CONTAINERS_MIN 16
+
+size_t pl_containers_max(unsigned long long nofile)
+{
+	if (nofile == RLIM_INFINITY || nofile > (1ull << 30))
+		nofile = 1ull << 30;
+	if (nofile < NOFILE_RESERVE + 2 * CONTAINERS_MIN)
+		return CONTAINERS_MIN;
+	return (size_t)((nofile - NOFILE_RESERVE) / 2);
+}
+
 int pl_containers_init(struct pl_containers *cs)
 {
+	struct rlimit rl;
+
 	memset(cs, 0, sizeof(*cs));
+	/* A reader can make a new container cheaply (unshare -Urp): without a bound, a few
+	 * thousand pid namespaces took every descriptor, and every other container's open
+	 * failed with EIO. */
+	cs->max = pl_containers_max(getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024);
 	for (size_t i = 0; i < PL_READER_SLOTS; i++)
 		cs->readers[i].pidfd = -1;
 	pthread_mutex_init(&cs->readers_lock, NULL);
@@ -416,6 +437,28 @@ static void sweep_locked(struct pl_containers *cs, uint64_t now)
 	}
 }
 
+/* Make room for one more entry: drop the one unused for longest among those nobody holds.
+ * Its memo is saved as it goes; a reader coming back restores it. */
+static bool evict_lru_locked(struct pl_fs *fs, struct pl_containers *cs)
+{
+	struct pl_container **victim = NULL, *c;
+
+	for (size_t b = 0; b < PL_CONTAINER_BUCKETS; b++)
+		for (struct pl_container **link = &cs->bucket[b]; *link; link = &(*link)->next)
+			if ((*link)->refs == 0 && (!victim || (*link)->last_used_ns < (*victim)->last_used_ns))
+				victim = link;
+	if (!victim)
+		return false;
+	c = *victim;
+	*victim = c->next;
+	cs->count--;
+	pthread_mutex_lock(&c->lock);
+	memo_save_locked(fs, c);
+	pthread_mutex_unlock(&c->lock);
+	container_free(c);
+	return true;
+}
+
 static struct pl_container *find_locked(struct pl_containers *cs, bool own, uint64_t key, const char *cg_text)
 {
 	for (struct pl_container *c = cs->bucket[key % PL_CONTAINER_BUCKETS]; c; c = c->next)
@@ -433,6 +476,12 @@ static struct pl_container *take_or_insert(struct pl_fs *fs, bool own, uint64_t 
 
 	pthread_mutex_lock(&cs->lock);
 	c = find_locked(cs, own, key, cg_text);
+	if (!c && fresh && cs->count >= cs->max && !evict_lru_locked(fs, cs)) {
+		/* Every entry is held by an open file: the reader waits for one to close. */
+		pthread_mutex_unlock(&cs->lock);
+		container_free(fresh);
+		return NULL;
+	}
 	if (!c && fresh) {
 		c = fresh;
 		fresh = NULL;
@@ -468,6 +517,8 @@ int pl_container_get(struct pl_fs *fs, pid_t caller, struct pl_container **out)
 			if (r < 0)
 				return r;
 			c = take_or_insert(fs, false, ns, NULL, fresh);
+			if (!c)
+				return -EMFILE;
 		}
 	} else {
 		_cleanup_free_ char *text = NULL;
@@ -486,6 +537,8 @@ int pl_container_get(struct pl_fs *fs, pid_t caller, struct pl_container **out)
 				return r;
 			text = NULL; /* owned by fresh */
 			c = take_or_insert(fs, true, h, fresh->cg_text, fresh);
+			if (!c)
+				return -EMFILE;
 		}
 	}
 	*out = c;
@@ -517,6 +570,8 @@ int pl_container_for_cgroup(struct pl_fs *fs, const char *path, struct pl_contai
 			return r;
 		key = NULL; /* owned by fresh */
 		c = take_or_insert(fs, true, h, fresh->cg_text, fresh);
+		if (!c)
+			return -EMFILE;
 	}
 	*out = c;
 	return 0;

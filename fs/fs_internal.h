@@ -38,6 +38,7 @@ struct pl_containers {
 	pthread_mutex_t lock;
 	struct pl_container *bucket[PL_CONTAINER_BUCKETS];
 	size_t count;
+	size_t max; /* entries kept at most (pl_containers_max) */
 	uint64_t last_sweep_ns;
 	pthread_mutex_t readers_lock;
 	struct pl_reader_ns readers[PL_READER_SLOTS]; /* by pid, one per slot */
@@ -69,6 +70,9 @@ struct pl_fs {
 };
 
 int pl_containers_init(struct pl_containers *cs);
+/* How many containers fit in a limit of nofile descriptors: two each (pidfd, pid namespace),
+ * beside a reserve for the remembered readers, the renders' own opens and the transport. */
+size_t pl_containers_max(unsigned long long nofile);
 void pl_containers_destroy(struct pl_containers *cs);
 /* The container `caller` belongs to, with a reference (drop with pl_container_put). */
 int pl_container_get(struct pl_fs *fs, pid_t caller, struct pl_container **out);
