@@ -179,7 +179,10 @@ t_cg_remove() {
 	local d=$1 i sub
 	[ -d "$d" ] || return 0
 	for sub in $(find "$d" -mindepth 1 -depth -type d 2>/dev/null); do t_cg_remove "$sub"; done
-	for ((i = 0; i < 50; i++)); do
+	# v2 kills the whole cgroup in one write; hundreds of exiting tasks (a pid namespace's
+	# teardown, in the slow v2 VM) can take seconds to leave: up to 30 s.
+	[ -e "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill" 2>/dev/null
+	for ((i = 0; i < 300; i++)); do
 		[ -s "$d/cgroup.procs" ] || break
 		xargs -r kill -9 <"$d/cgroup.procs" 2>/dev/null
 		sleep 0.1
