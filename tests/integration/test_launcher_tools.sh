@@ -26,11 +26,11 @@ lt_run proclens-test-tools "${LIMITS[@]}" -- sh -c '
 	echo "procuptime $(cut -d. -f1 /proc/uptime)"
 	echo "ps-etimes $(ps -o etimes= -p 1)"
 	echo "ps-start-age $(( $(date +%s) - $(date -d "$(ps -o lstart= -p 1)" +%s) ))"
-	top -1bn1 >/tmp/top.out
-	echo "top-mem $(awk "/MiB Mem/ {print \$4}" /tmp/top.out)"
-	echo "top-swap $(awk "/MiB Swap/ {print \$3}" /tmp/top.out)"
-	echo "top-cpus $(grep -c "^%Cpu[0-9]" /tmp/top.out)"
-	echo "top-up $(head -1 /tmp/top.out)"
+	top=$(top -1bn1) # not in a file: this /tmp is the host'"'"'s
+	echo "top-mem $(printf "%s\n" "$top" | awk "/MiB Mem/ {print \$4}")"
+	echo "top-swap $(printf "%s\n" "$top" | awk "/MiB Swap/ {print \$3}")"
+	echo "top-cpus $(printf "%s\n" "$top" | grep -c "^%Cpu[0-9]")"
+	echo "top-up $(printf "%s\n" "$top" | head -1)"
 '
 t_eq "host root: exit status" "$LT_RC" 0
 field() { printf '%s\n' "$LT_OUT" | awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }'; }
