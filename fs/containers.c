@@ -78,20 +78,10 @@ struct pl_rendered *pl_rendered_new(const char *data, size_t len)
 	return rd;
 }
 
-static int sys_pidfd_open(pid_t pid, unsigned flags)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, flags);
-	return fd < 0 ? -errno : fd;
-}
-
 static bool pidfd_alive(int pidfd)
 {
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
 }
-
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for any thread, not only a group leader */
-#endif
 
 /* Slot e now says pid (pidfd -1: seen once, ns unknown), its old pidfd closed. */
 static void reader_set_locked(struct pl_reader_ns *e, pid_t pid, int pidfd, uint64_t ns)
@@ -138,9 +128,9 @@ static int reader_pidns(struct pl_fs *fs, pid_t caller, uint64_t *ns)
 		return 0;
 	}
 	/* The pidfd first: a task alive after the read below was the pid's during it. */
-	fd = sys_pidfd_open(caller, PIDFD_THREAD);
+	fd = pl_pidfd_open(caller, PIDFD_THREAD);
 	if (fd == -EINVAL)
-		fd = sys_pidfd_open(caller, 0); /* before 6.9: group leaders only */
+		fd = pl_pidfd_open(caller, 0); /* before 6.9: group leaders only */
 	r = pl_pidns_ino(fs->host.proc_fd, caller, ns);
 	if (fd < 0 || r < 0 || *ns == fs->self_pidns || !pidfd_alive(fd)) {
 		if (fd >= 0)
@@ -345,7 +335,7 @@ static int container_new_foreign(struct pl_fs *fs, pid_t caller, uint64_t ns, st
 	r = pl_pidns_init_pid(fs->host.proc_fd, caller, &c->init_pid);
 	if (r < 0)
 		goto fail;
-	r = sys_pidfd_open(c->init_pid, 0);
+	r = pl_pidfd_open(c->init_pid, 0);
 	if (r < 0)
 		goto fail;
 	c->pidfd = r;

@@ -164,27 +164,13 @@ int pl_inspect_normalize(const char *in, char *out, size_t size, struct pl_err *
 	return 0;
 }
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for any thread, not only a group leader */
-#endif
-
-static int sys_pidfd_open(pid_t pid, unsigned flags)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, flags);
-
-	return fd < 0 ? -errno : fd;
-}
-
 /* The thread group of thread tid, from /proc/TID/status (-ESRCH when it is gone). */
 static int thread_group_of(pid_t tid, pid_t *tgid)
 {
-	char path[64];
-	_cleanup_free_ char *text = NULL;
+	char text[4096];
 	uint64_t v;
-	int r;
+	int r = (int)pl_read_status(tid, text, sizeof(text));
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	r = (int)pl_read_file_at(AT_FDCWD, path, &text);
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
 	r = pl_kv_get_u64(text, "Tgid:", &v);
@@ -201,17 +187,17 @@ static int thread_group_of(pid_t tid, pid_t *tgid)
 static int reader_pidfd(pid_t pid)
 {
 	pid_t tgid;
-	int fd = sys_pidfd_open(pid, PIDFD_THREAD), r;
+	int fd = pl_pidfd_open(pid, PIDFD_THREAD), r;
 
 	if (fd != -EINVAL)
 		return fd;
-	fd = sys_pidfd_open(pid, 0);
+	fd = pl_pidfd_open(pid, 0);
 	if (fd != -EINVAL)
 		return fd;
 	r = thread_group_of(pid, &tgid);
 	if (r < 0)
 		return r;
-	return tgid == pid ? -EINVAL : sys_pidfd_open(tgid, 0);
+	return tgid == pid ? -EINVAL : pl_pidfd_open(tgid, 0);
 }
 
 /* A pidfd polls readable once its process has exited (reaped or not). */

@@ -90,6 +90,8 @@ void pl_run_usage(FILE *f);
 /* Pure helpers, exposed for the unit tests. */
 int pl_parse_cpus(const char *s, uint64_t period_usec, uint64_t *quota_usec);
 int pl_parse_volume(const char *s, struct pl_volume *v);
+/* A container's lock file is /run/proclens/NAME.lock (owner.c). */
+#define PL_LOCK_SUFFIX ".lock"
 bool pl_valid_name(const char *name);
 
 /* ---- capabilities (caps.c) ---- */

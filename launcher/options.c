@@ -175,7 +175,7 @@ bool pl_valid_name(const char *name)
 
 	/* Not an option nor a hidden file; and not NAME.lock, whose private view directory
 	 * (view.NAME.lock in /run/proclens) would be the lock file of a container "view.NAME". */
-	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-' || (n >= 5 && strcmp(name + n - 5, ".lock") == 0))
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-' || (n >= strlen(PL_LOCK_SUFFIX) && strcmp(name + n - strlen(PL_LOCK_SUFFIX), PL_LOCK_SUFFIX) == 0))
 		return false;
 	for (const char *p = name; *p; p++) {
 		char c = *p;

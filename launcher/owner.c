@@ -24,7 +24,6 @@
 #include "proclens/cleanup.h"
 #include "proclens/util.h"
 
-#define PL_LOCK_SUFFIX ".lock"
 /* A reaper still removing a finished container's cgroups holds its lock for a few
  * milliseconds (at most PL_CG_EMPTY_TIMEOUT_NS with stuck processes): wait this long for it
  * before calling the name taken. */

@@ -425,3 +425,10 @@ long pl_clk_tck(void)
 	}
 	return tck;
 }
+
+int pl_pidfd_open(pid_t pid, unsigned flags)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, flags);
+
+	return fd < 0 ? -errno : fd;
+}

@@ -4,6 +4,7 @@
 /* Small I/O, parsing and buffer helpers shared by the daemon, the launcher and the tests.
  * Fallible functions return >= 0 on success or -errno. */
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,6 +78,13 @@ static inline uint64_t pl_ns_shift(uint64_t t, int64_t off)
 		return t > mag ? t - mag : 0;
 	return t > UINT64_MAX - mag ? UINT64_MAX : t + mag;
 }
+
+/* pidfd_open(2): a descriptor or -errno. PIDFD_THREAD (Linux 6.9) names any thread, not
+ * only a thread group leader; older kernels refuse it with EINVAL. */
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+int pl_pidfd_open(pid_t pid, unsigned flags);
 
 /* Clock ticks per second (sysconf(_SC_CLK_TCK), cached): the unit of /proc/stat. */
 long pl_clk_tck(void);
