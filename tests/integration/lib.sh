@@ -180,14 +180,15 @@ t_cg_remove() {
 	[ -d "$d" ] || return 0
 	for sub in $(find "$d" -mindepth 1 -depth -type d 2>/dev/null); do t_cg_remove "$sub"; done
 	# v2 kills the whole cgroup in one write; hundreds of exiting tasks (a pid namespace's
-	# teardown, in the slow v2 VM) can take seconds to leave: up to 30 s.
+	# teardown, in the slow v2 VM) can take seconds to leave, and v2's cgroup.procs hides
+	# tasks still exiting, which keep rmdir failing (EBUSY): retried, up to 30 s.
 	[ -e "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill" 2>/dev/null
 	for ((i = 0; i < 300; i++)); do
-		[ -s "$d/cgroup.procs" ] || break
+		rmdir "$d" 2>/dev/null && return 0
 		xargs -r kill -9 <"$d/cgroup.procs" 2>/dev/null
 		sleep 0.1
 	done
-	rmdir "$d" 2>/dev/null
+	return 1
 }
 
 # t_cg_enter_cmd DIR...: a shell snippet that moves the shell running it into DIRs.
