@@ -350,25 +350,103 @@ static void trace_memstat(const struct level *lv, const char *text, const struct
 	}
 }
 
-static int read_memstat(const struct pl_cgroup *cg, const struct stat_key *keys, size_t nkeys,
-			struct pl_memory *m)
+static void memory_init_stat(struct pl_memory *m)
+{
+	uint64_t *f = (uint64_t *)&m->stat;
+
+	/* struct pl_memstat is only uint64_t fields. */
+	for (size_t i = 0; i < sizeof(m->stat) / sizeof(uint64_t); i++)
+		f[i] = PL_ABSENT;
+}
+
+static int read_memstat_at(const struct level *lv, const struct stat_key *keys, size_t nkeys,
+			   struct pl_memory *m)
 {
 	_cleanup_free_ char *text = NULL;
-	struct level lv;
 	ssize_t n;
-	int k = level_open(cg, PL_CTRL_MEMORY, &lv);
+	int k;
 
-	if (k < 0)
-		return k;
-	n = level_read_alloc(&lv, "memory.stat", &text);
+	n = level_read_alloc(lv, "memory.stat", &text);
 	if (n < 0) {
-		trace_read(&lv, "memory.stat", NULL, NULL, NULL, (int)n);
+		trace_read(lv, "memory.stat", NULL, NULL, NULL, (int)n);
 		return (int)n;
 	}
 	k = parse_memstat(text, keys, nkeys, m);
 	if (pl_tracing())
-		trace_memstat(&lv, text, keys, nkeys, k);
+		trace_memstat(lv, text, keys, nkeys, k);
 	return k;
+}
+
+static int read_memstat(const struct pl_cgroup *cg, const struct stat_key *keys, size_t nkeys,
+			struct pl_memory *m)
+{
+	struct level lv;
+	int k = level_open(cg, PL_CTRL_MEMORY, &lv);
+
+	return k < 0 ? k : read_memstat_at(&lv, keys, nkeys, m);
+}
+
+/* What an ancestor with a limit can still reclaim for its subtree: the page cache (both
+ * LRU lists) and reclaimable slab, as MemAvailable counts them for the cgroup itself. */
+static const struct stat_key v2_reclaim_keys[] = {
+    STAT_KEY("inactive_file", inactive_file),
+    STAT_KEY("active_file", active_file),
+    STAT_KEY("slab_reclaimable", slab_reclaimable),
+};
+static const struct stat_key v1_reclaim_keys[] = {
+    STAT_KEY("total_inactive_file", inactive_file),
+    STAT_KEY("total_active_file", active_file),
+};
+
+static uint64_t present(uint64_t v)
+{
+	return v == PL_ABSENT ? 0 : v;
+}
+
+/* The tightest memory limit from the cgroup up (as walk_min_limit), and the headroom under
+ * each ancestor that sets one: its usage and memory.stat are read only there, so the usual
+ * tree (limits on the container alone) costs nothing more. */
+static int memory_walk(const struct pl_cgroup *cg, const char *limit_file, const char *usage_file,
+		       const struct stat_key *reclaim_keys, size_t nreclaim, struct pl_memory *m)
+{
+	struct level lv;
+	uint64_t tightest = PL_UNLIMITED;
+	int k = level_open(cg, PL_CTRL_MEMORY, &lv);
+
+	if (k < 0)
+		return k;
+	m->ancestor_free_bytes = m->ancestor_avail_bytes = PL_UNLIMITED;
+	do {
+		size_t mark = pl_trace_mark();
+		struct pl_memory at;
+		uint64_t limit, usage, free_bytes, avail_bytes;
+
+		/* The v2 root has no memory.max; v1 requires the file at the cgroup itself. */
+		k = level_read_value(&lv, limit_file, true, &limit);
+		if (k == -ENOENT && !(lv.self && !lv.v2))
+			continue;
+		if (k < 0)
+			return k;
+		if (limit < tightest)
+			pl_trace_effective(mark, pl_trace_mark());
+		tightest = PL_MIN(tightest, limit);
+		if (lv.self || limit == PL_UNLIMITED)
+			continue;
+		k = level_read_value(&lv, usage_file, false, &usage);
+		if (k < 0)
+			return k;
+		memory_init_stat(&at);
+		k = read_memstat_at(&lv, reclaim_keys, nreclaim, &at);
+		if (k < 0)
+			return k;
+		free_bytes = limit > usage ? limit - usage : 0;
+		avail_bytes = free_bytes + present(at.stat.inactive_file) + present(at.stat.active_file) +
+			      present(at.stat.slab_reclaimable);
+		m->ancestor_free_bytes = PL_MIN(m->ancestor_free_bytes, free_bytes);
+		m->ancestor_avail_bytes = PL_MIN(m->ancestor_avail_bytes, avail_bytes);
+	} while (level_up(&lv));
+	m->limit_bytes = tightest;
+	return 0;
 }
 
 static int memory_v2(const struct pl_cgroup *cg, struct level *self, struct pl_memory *m)
@@ -378,7 +456,8 @@ static int memory_v2(const struct pl_cgroup *cg, struct level *self, struct pl_m
 	/* memory.current is the file that tells us the controller is enabled here. */
 	k = self_value(cg, PL_CTRL_MEMORY, "memory.current", &m->usage_bytes);
 	if (k >= 0)
-		k = walk_min_limit(cg, PL_CTRL_MEMORY, "memory.max", false, &m->limit_bytes);
+		k = memory_walk(cg, "memory.max", "memory.current", v2_reclaim_keys,
+				PL_ARRAY_SIZE(v2_reclaim_keys), m);
 	if (k >= 0)
 		k = read_memstat(cg, v2_stat_keys, PL_ARRAY_SIZE(v2_stat_keys), m);
 	if (k < 0 || !level_has(self, "memory.swap.max"))
@@ -446,7 +525,8 @@ static int memory_v1(const struct pl_cgroup *cg, struct level *self, struct pl_m
 
 	k = self_value(cg, PL_CTRL_MEMORY, "memory.usage_in_bytes", &m->usage_bytes);
 	if (k >= 0)
-		k = walk_min_limit(cg, PL_CTRL_MEMORY, "memory.limit_in_bytes", true, &m->limit_bytes);
+		k = memory_walk(cg, "memory.limit_in_bytes", "memory.usage_in_bytes", v1_reclaim_keys,
+				PL_ARRAY_SIZE(v1_reclaim_keys), m);
 	if (k >= 0)
 		k = read_memstat(cg, v1_stat_keys, PL_ARRAY_SIZE(v1_stat_keys), m);
 	if (k < 0)
@@ -462,11 +542,8 @@ static int memory_v1(const struct pl_cgroup *cg, struct level *self, struct pl_m
 
 static void memory_init(struct pl_memory *m)
 {
-	uint64_t *f = (uint64_t *)&m->stat;
-
-	/* struct pl_memstat is only uint64_t fields. */
-	for (size_t i = 0; i < sizeof(m->stat) / sizeof(uint64_t); i++)
-		f[i] = PL_ABSENT;
+	memory_init_stat(m);
+	m->ancestor_free_bytes = m->ancestor_avail_bytes = PL_UNLIMITED;
 	m->limit_bytes = PL_UNLIMITED;
 	m->usage_bytes = 0;
 	m->swap_accounting = false;

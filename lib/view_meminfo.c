@@ -7,8 +7,12 @@
  *   line                      value                                   why
  *   MemTotal                  min(host, memory limit)
  *   MemFree                   MemTotal - usage, >= 0                  usage may pass the limit
+ *                             and <= every limited ancestor's         a pod's limit is shared
+ *                             limit - usage                           with its other containers
  *   MemAvailable              MemFree + active_file + inactive_file   the reclaimable part,
  *                             + slab_reclaimable, <= MemTotal         as the kernel estimates
+ *                             and <= every limited ancestor's
+ *                             limit - usage + its reclaimable part
  *   Buffers                   0                                       no cgroup counterpart
  *   Cached                    file - swapcached                       kernel: file pages minus
  *                                                                     swap cache (incl. Shmem)
@@ -45,6 +49,12 @@
 static uint64_t kb(uint64_t bytes)
 {
 	return bytes == PL_ABSENT ? 0 : bytes / 1024;
+}
+
+/* A byte count where PL_UNLIMITED means none (PL_UNLIMITED is PL_ABSENT). */
+static uint64_t kb_limit(uint64_t bytes)
+{
+	return bytes == PL_UNLIMITED ? UINT64_MAX : bytes / 1024;
 }
 
 static uint64_t sub0(uint64_t a, uint64_t b)
@@ -178,9 +188,22 @@ static void trace_main_lines(uint64_t host_total_kb, const struct pl_memory *mem
 			       "the host's MemTotal %llu kB, tighter than the memory limit %s",
 			       (unsigned long long)host_total_kb, limit);
 	snprintf(value, sizeof(value), "%llu kB", (unsigned long long)free_kb);
-	pl_trace_field("MemFree", value, "memory usage", "MemTotal %llu kB - memory usage %llu kB, >= 0",
-		       (unsigned long long)total_kb, (unsigned long long)kb(mem->usage_bytes));
+	if (free_kb < sub0(total_kb, kb(mem->usage_bytes)))
+		pl_trace_field("MemFree", value, "memory limit;memory usage",
+			       "what an ancestor's memory limit leaves (its limit - its usage, which counts "
+			       "the siblings' too), less than MemTotal %llu kB - memory usage %llu kB",
+			       (unsigned long long)total_kb, (unsigned long long)kb(mem->usage_bytes));
+	else
+		pl_trace_field("MemFree", value, "memory usage", "MemTotal %llu kB - memory usage %llu kB, >= 0",
+			       (unsigned long long)total_kb, (unsigned long long)kb(mem->usage_bytes));
 	snprintf(value, sizeof(value), "%llu kB", (unsigned long long)avail_kb);
+	if (avail_kb == kb_limit(mem->ancestor_avail_bytes))
+		pl_trace_field("MemAvailable", value,
+			       "memory limit;memory usage;memory.stat active_file;memory.stat "
+			       "inactive_file;memory.stat slab_reclaimable",
+			       "what an ancestor's memory limit leaves, with the page cache and reclaimable "
+			       "slab under it (its limit - its usage + its active_file, inactive_file and "
+			       "slab_reclaimable): less than the container's own MemFree + reclaimable");
 	pl_trace_field(
 	    "MemAvailable", value,
 	    "memory.stat active_file;memory.stat inactive_file;memory.stat slab_reclaimable",
@@ -203,6 +226,9 @@ int pl_meminfo_compute(const struct pl_meminfo *host, const struct pl_memory *me
 	    mem->limit_bytes == PL_UNLIMITED ? host_total_kb : PL_MIN(host_total_kb, kb(mem->limit_bytes));
 	free_kb = sub0(total_kb, kb(mem->usage_bytes));
 	avail_kb = free_kb + kb(st->active_file) + kb(st->inactive_file) + kb(st->slab_reclaimable);
+	/* An ancestor's limit, shared with the container's siblings, may leave less. */
+	free_kb = PL_MIN(free_kb, kb_limit(mem->ancestor_free_bytes));
+	avail_kb = PL_MIN(avail_kb, kb_limit(mem->ancestor_avail_bytes));
 	avail_kb = PL_MIN(avail_kb, total_kb);
 	pl_meminfo_swap_kb(host, mem, &swap_total_kb, &swap_free_kb);
 	if (pl_tracing())

@@ -134,6 +134,13 @@ struct pl_memory {
 	bool swap_accounting;      /* false: no memsw / memory.swap.* files (both below PL_ABSENT) */
 	uint64_t swap_limit_bytes; /* effective swap-only limit (v1: memsw - mem), PL_UNLIMITED */
 	uint64_t swap_usage_bytes; /* swap in use by the subtree */
+	/* Headroom under the ancestors that set a memory limit (not the cgroup's own): the
+	 * smallest limit - usage over them (>= 0), and the smallest limit - usage + their page
+	 * cache and reclaimable slab. Their usage counts the siblings' too (a pod's other
+	 * containers): the cgroup is reclaimed and OOM-killed when any of them is full.
+	 * PL_UNLIMITED when no ancestor sets a limit. */
+	uint64_t ancestor_free_bytes;
+	uint64_t ancestor_avail_bytes;
 	struct pl_memstat stat;
 };
 

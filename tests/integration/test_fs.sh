@@ -69,6 +69,26 @@ b=$(t_in_container "$mnt" "$cgs2" 'awk "/^MemTotal/ {print \$2}" /proc/meminfo')
 t_eq "container A sees its own limit" "$a" $((256 * 1024))
 t_eq "container B sees its own limit" "$b" $((512 * 1024))
 
+# ---- a pod: a limit on the parent, shared by two containers ----
+# The sidecar's 160 MiB (tmpfs pages, charged to it) leave the app, which has no limit of
+# its own, 96 MiB of the pod's 256: what free must show, not 256 MiB less its own usage.
+t_cg_make "$name-pod" $((256 * MiB)) "" "" "" || t_fail "cannot make the pod cgroup"
+pod_mem=
+if t_cgroup_v2; then pod_mem=$T_CG; echo +memory >"$pod_mem/cgroup.subtree_control"
+else for d in $T_CG; do case $d in /sys/fs/cgroup/memory/*) pod_mem=$d ;; esac; done; fi
+mkdir "$pod_mem/sidecar" "$pod_mem/app" && t_defer "t_cg_remove '$pod_mem/sidecar'; t_cg_remove '$pod_mem/app'"
+mkdir "$tmp/podshm" && mount -t tmpfs -o size=200m proclens-test "$tmp/podshm" &&
+	t_defer "umount '$tmp/podshm'"
+sh -c "echo \$\$ >'$pod_mem/sidecar/cgroup.procs' && exec dd if=/dev/zero of='$tmp/podshm/hog' bs=1M count=160 status=none" ||
+	t_fail "the sidecar could not fill its 160 MiB"
+out=$(t_in_container "$mnt" "$pod_mem/app" 'awk "/^Mem(Total|Free|Available):/ {print \$2}" /proc/meminfo; free -m | awk "/^Mem:/ {print \$7}"')
+read -r -d '' -a pod <<<"$out"
+t_eq "a pod's app sees the pod's limit as MemTotal" "${pod[0]:-}" $((256 * 1024))
+t_range "its MemFree is what the pod has left (256 - 160 MiB), not its own headroom" "${pod[1]:-}" 0 $((96 * 1024))
+t_range "its MemAvailable too (plus the pod's page cache)" "${pod[2]:-}" "${pod[1]:-0}" $((104 * 1024))
+t_range "free -m's available column says so" "${pod[3]:-}" 0 104
+rm -f "$tmp/podshm/hog"
+
 # ---- a reader's pid coming back in another container ----
 # The daemon keeps a reader's pid namespace by pid, with a pidfd that tells whether the pid
 # still names that task. Container A's pid 1 reads and exits; container B's pid 1 is given

@@ -498,6 +498,9 @@ START_TEST(memory_v1_ancestor_limit_and_swap)
 	ck_assert_int_eq(pl_cgroup_memory(&cg, &m), 0);
 	ck_assert_uint_eq(m.limit_bytes, GIB); /* own limit is the sentinel; docker's wins */
 	ck_assert_uint_eq(m.usage_bytes, 100 * MIB);
+	/* docker's 1G limit less docker's usage (200M, the siblings' too); + its file LRUs */
+	ck_assert_uint_eq(m.ancestor_free_bytes, GIB - 200 * MIB);
+	ck_assert_uint_eq(m.ancestor_avail_bytes, GIB - 200 * MIB + 3 + 4);
 	ck_assert(m.swap_accounting);
 	ck_assert_uint_eq(m.swap_limit_bytes, GIB);	/* memsw 2G - mem 1G */
 	ck_assert_uint_eq(m.swap_usage_bytes, 5 * MIB); /* total_swap */
@@ -546,6 +549,50 @@ START_TEST(memory_v1_ancestor_limit_and_swap)
 	ck_assert_uint_eq(m.swap_limit_bytes, PL_UNLIMITED);
 	pl_cgroup_free(&cg);
 	pl_cgroup_root_close(&r);
+}
+END_TEST
+
+/* A pod: its limit (512M) is nearly used (480M) by the containers together; the app under
+ * it has no limit of its own, "tight" a small one. Both versions, same figures. */
+START_TEST(memory_ancestor_headroom)
+{
+	const char *trees[] = {"v1", "v2"};
+	/* The pod's page cache, and v2's reclaimable slab (v1 has no slab counter). */
+	const uint64_t reclaim[] = {12 * MIB, 13 * MIB};
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(trees); i++) {
+		struct pl_cgroup_root r;
+		struct pl_cgroup cg;
+		struct pl_memory m;
+
+		open_root(&r, trees[i]);
+		at(&r, "pod/app", &cg);
+		ck_assert_int_eq(pl_cgroup_memory(&cg, &m), 0);
+		ck_assert_uint_eq(m.limit_bytes, 512 * MIB);
+		ck_assert_uint_eq(m.usage_bytes, 100 * MIB);
+		ck_assert_uint_eq(m.ancestor_free_bytes, 32 * MIB);
+		ck_assert_uint_eq(m.ancestor_avail_bytes, 32 * MIB + reclaim[i]);
+		pl_cgroup_free(&cg);
+
+		at(&r, "pod/tight", &cg); /* its own limit is tighter; the pod's headroom still counts */
+		ck_assert_int_eq(pl_cgroup_memory(&cg, &m), 0);
+		ck_assert_uint_eq(m.limit_bytes, 16 * MIB);
+		ck_assert_uint_eq(m.ancestor_free_bytes, 32 * MIB);
+		pl_cgroup_free(&cg);
+
+		at(&r, "pod", &cg); /* at the limited cgroup itself: no ancestor with a limit */
+		ck_assert_int_eq(pl_cgroup_memory(&cg, &m), 0);
+		ck_assert_uint_eq(m.limit_bytes, 512 * MIB);
+		ck_assert_uint_eq(m.ancestor_free_bytes, PL_UNLIMITED);
+		ck_assert_uint_eq(m.ancestor_avail_bytes, PL_UNLIMITED);
+		pl_cgroup_free(&cg);
+
+		/* an ancestor's broken file is an error, not a host value or no headroom */
+		at(&r, "podjunk/app", &cg);
+		ck_assert_int_eq(pl_cgroup_memory(&cg, &m), -EINVAL);
+		pl_cgroup_free(&cg);
+		pl_cgroup_root_close(&r);
+	}
 }
 END_TEST
 
@@ -1041,6 +1088,7 @@ static Suite *cgroup_suite(void)
 	tcase_add_test(where, of_pid_reads_proc);
 	tcase_add_test(where, from_path_normalises_and_rejects);
 	tcase_add_test(read, memory_v1_ancestor_limit_and_swap);
+	tcase_add_test(read, memory_ancestor_headroom);
 	tcase_add_test(read, memory_v1_without_swap_accounting);
 	tcase_add_test(read, memory_v1_broken_files);
 	tcase_add_test(read, memory_v2_limits_and_stat);

@@ -32,6 +32,7 @@ static struct pl_memory mem_of(uint64_t limit_bytes, uint64_t usage_bytes)
 	m.swap_accounting = false;
 	m.swap_limit_bytes = PL_UNLIMITED;
 	m.swap_usage_bytes = 0;
+	m.ancestor_free_bytes = m.ancestor_avail_bytes = PL_UNLIMITED;
 	return m;
 }
 
@@ -190,6 +191,46 @@ START_TEST(usage_over_limit_and_available_cap)
 	text = render(st);
 	ck_assert_uint_eq(value_of(text, "MemFree"), 32 * 1024);
 	ck_assert_uint_eq(value_of(text, "MemAvailable"), 64 * 1024);
+	free(st);
+}
+END_TEST
+
+/* A pod's limit shared with a sidecar: what the container may still take is the pod's
+ * headroom when that is smaller than its own, and MemAvailable never falls below MemFree. */
+START_TEST(ancestor_headroom_bounds_free_and_available)
+{
+	struct pl_memory m = mem_of(PL_UNLIMITED, 100 * MiB);
+	struct pl_meminfo_state *st;
+	_cleanup_free_ char *text = NULL;
+
+	m.limit_bytes = 512 * MiB; /* the pod's, the tightest */
+	m.stat.active_file = 30 * MiB;
+	m.stat.inactive_file = 20 * MiB;
+	m.ancestor_free_bytes = 32 * MiB;
+	m.ancestor_avail_bytes = 44 * MiB;
+	st = state_new(small_host, m);
+	text = render(st);
+	ck_assert_uint_eq(value_of(text, "MemTotal"), 512 * 1024);
+	ck_assert_uint_eq(value_of(text, "MemFree"), 32 * 1024);
+	ck_assert_uint_eq(value_of(text, "MemAvailable"), 44 * 1024);
+	free(st);
+	free(text);
+	/* The container's own figures are tighter: the pod's do not show. */
+	m.ancestor_free_bytes = 500 * MiB;
+	m.ancestor_avail_bytes = 600 * MiB;
+	st = state_new(small_host, m);
+	text = render(st);
+	ck_assert_uint_eq(value_of(text, "MemFree"), 412 * 1024);
+	ck_assert_uint_eq(value_of(text, "MemAvailable"), 462 * 1024);
+	free(st);
+	free(text);
+	/* A pod over its limit: nothing free, and available only what it can reclaim. */
+	m.ancestor_free_bytes = 0;
+	m.ancestor_avail_bytes = 3 * MiB;
+	st = state_new(small_host, m);
+	text = render(st);
+	ck_assert_uint_eq(value_of(text, "MemFree"), 0);
+	ck_assert_uint_eq(value_of(text, "MemAvailable"), 3 * 1024);
 	free(st);
 }
 END_TEST
@@ -381,6 +422,7 @@ static Suite *meminfo_suite(void)
 	tcase_add_test(tr, render_real_host_keeps_lines_and_order);
 	tcase_add_test(tr, limit_unset_is_host_total);
 	tcase_add_test(tr, usage_over_limit_and_available_cap);
+	tcase_add_test(tr, ancestor_headroom_bounds_free_and_available);
 	tcase_add_test(tr, swap_cases);
 	tcase_add_test(tr, missing_memtotal_is_error);
 	suite_add_tcase(s, tr);
