@@ -38,8 +38,18 @@ static int cap_parse_one(const char *name, uint64_t *mask)
 		*mask |= caps_all();
 		return 0;
 	}
-	/* A number ("12") or a name with its prefix: libcap reads both as they are. */
-	if (strncasecmp(name, "CAP_", 4) == 0 || (name[0] >= '0' && name[0] <= '9'))
+	/* A number ("12") is read as every number on our command line is: libcap's strtoul
+	 * of base 0 would take "010" for 8 and "0x15" for 21. */
+	if (name[0] >= '0' && name[0] <= '9') {
+		uint64_t n;
+
+		if (pl_parse_arg_u64(name, PL_CAP_SET_BITS - 1, &n) < 0 || n >= (uint64_t)cap_max_bits())
+			return -EINVAL;
+		*mask |= BIT(n);
+		return 0;
+	}
+	/* A name with its prefix libcap reads as it is. */
+	if (strncasecmp(name, "CAP_", 4) == 0)
 		snprintf(full, sizeof(full), "%s", name);
 	else
 		snprintf(full, sizeof(full), "cap_%s", name);

@@ -59,6 +59,7 @@ int pl_stats_parse(int argc, char **argv, struct pl_stats_opts *o, struct pl_err
 	    {"interval", required_argument, NULL, 'i'}, {"cgroup", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
+	bool interval_given = false;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -74,13 +75,18 @@ int pl_stats_parse(int argc, char **argv, struct pl_stats_opts *o, struct pl_err
 			o->json = true;
 			break;
 		case 'i': {
-			char *end;
-			double s = strtod(optarg, &end);
+			uint64_t ms;
 
-			if (end == optarg || *end || !(s >= 0.1 && s <= 3600))
-				return pl_usagef(e, "--interval wants seconds between 0.1 and 3600, not '%s'",
+			/* Given twice, one of the two is a mistake: which, we cannot tell. */
+			if (interval_given)
+				return pl_usagef(e, "--interval given twice");
+			interval_given = true;
+			/* strtod took " 2", "+2", "2e0" and "0x2". */
+			if (pl_parse_arg_decimal(optarg, 1000, 3600 * 1000, &ms) < 0 || ms < 100)
+				return pl_usagef(e, "--interval wants seconds between 0.1 and 3600 (such as 2 or "
+						 "0.5), not '%s'",
 						 optarg);
-			o->interval_ms = (unsigned)(s * 1000 + 0.5);
+			o->interval_ms = (unsigned)ms;
 			break;
 		}
 		case 'c':

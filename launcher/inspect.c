@@ -42,11 +42,13 @@ void pl_inspect_usage(const char *cmd, FILE *f)
 		  "code; no mount needed.");
 }
 
+/* A pid as the kernel writes one: decimal digits, no blank, sign or leading zero (a " 5"
+ * from a script's field splitting is a bug to report, not a pid to guess). */
 static int parse_pid(const char *s, pid_t *pid)
 {
 	uint64_t v;
 
-	if (pl_parse_u64(s, &v) < 0 || v == 0 || v > INT_MAX)
+	if (pl_parse_arg_u64(s, INT_MAX, &v) < 0 || v == 0)
 		return -EINVAL;
 	*pid = (pid_t)v;
 	return 0;
@@ -60,6 +62,7 @@ int pl_inspect_parse(int argc, char **argv, struct pl_inspect_opts *o, struct pl
 	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
 	};
 	const char *file = NULL;
+	bool cpu_count_given = false;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -70,8 +73,11 @@ int pl_inspect_parse(int argc, char **argv, struct pl_inspect_opts *o, struct pl
 	while ((c = getopt_long(argc, argv, ":p:c:jh", options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (o->pid || parse_pid(optarg, &o->pid) < 0)
-				return pl_usagef(e, "--pid wants one process id, not '%s'", optarg);
+			if (o->pid)
+				return pl_usagef(e, "--pid given twice");
+			if (parse_pid(optarg, &o->pid) < 0)
+				return pl_usagef(e, "--pid wants a process id (decimal digits only), not '%s'",
+						 optarg);
 			break;
 		case 'c':
 			if (o->cgroup)
@@ -85,6 +91,10 @@ int pl_inspect_parse(int argc, char **argv, struct pl_inspect_opts *o, struct pl
 			o->json = true;
 			break;
 		case 'C':
+			/* Twice, one of them is a mistake; the last winning would hide it. */
+			if (cpu_count_given)
+				return pl_usagef(e, "--cpu-count given twice");
+			cpu_count_given = true;
 			if (strcmp(optarg, "quota") == 0)
 				o->cpu_count_from_quota = true;
 			else if (strcmp(optarg, "cpuset") == 0)

@@ -238,7 +238,7 @@ struct sysinfo;
 
 struct pl_sysinfo_source {
 	uint64_t memory_limit_bytes; /* PL_UNLIMITED: keep the host's */
-	uint64_t memory_usage_bytes;
+	uint64_t memory_usage_bytes; /* counted against the limit: pl_sysinfo_used_bytes */
 	uint64_t memory_shared_bytes; /* shmem and tmpfs of the container */
 	uint64_t swap_limit_bytes;    /* PL_UNLIMITED: keep the host's */
 	uint64_t swap_usage_bytes;
@@ -247,6 +247,13 @@ struct pl_sysinfo_source {
 	bool has_loads;		   /* false: keep the host's */
 	uint64_t loads_fixed[3];   /* 1, 5, 15 min, PL_LOADAVG_FIXED_1 = 1.00 */
 };
+
+/* What sysinfo's freeram counts as used under the memory limit: the cgroup's usage, or more
+ * where a limited ancestor (a pod shared with other containers) has less left. */
+struct pl_memory;
+uint64_t pl_sysinfo_used_bytes(const struct pl_memory *m);
+/* Whether [addr, addr + len) lies in writable mappings of a /proc/PID/maps text. */
+bool pl_maps_range_writable(const char *maps, uint64_t addr, uint64_t len);
 
 /* In the child, after no_new_privs, the container's seccomp filter: no new user namespace
  * (unless allow_userns: CAP_SYS_ADMIN was added), whose root would hold every capability

@@ -140,33 +140,7 @@ void pl_run_opts_free(struct pl_run_opts *o)
  * into 29999. */
 int pl_parse_cpus(const char *s, uint64_t period_usec, uint64_t *quota_usec)
 {
-	uint64_t whole = 0, frac = 0, scale = 1;
-	const char *p = s;
-	bool digits = false;
-
-	if (!s || !*s)
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (whole > 1000000)
-			return -ERANGE;
-		whole = whole * 10 + (uint64_t)(*p - '0');
-		digits = true;
-	}
-	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9'; p++) {
-			if (scale < 1000000) {
-				frac = frac * 10 + (uint64_t)(*p - '0');
-				scale *= 10;
-			}
-			digits = true;
-		}
-	}
-	if (!digits || *p != '\0')
-		return -EINVAL;
-	if (whole > 1000000)
-		return -ERANGE;
-	*quota_usec = whole * period_usec + frac * period_usec / scale;
-	return 0;
+	return pl_parse_arg_decimal(s, period_usec, UINT64_C(1000000) * period_usec, quota_usec);
 }
 
 bool pl_valid_name(const char *name)
@@ -330,7 +304,9 @@ static int parse_one(struct pl_run_opts *o, int c, const char *arg, struct pl_er
 			return pl_usagef(e, "--cpus '%s': the smallest quota is 0.01 CPU", arg);
 		return 0;
 	case OPT_CPUSET_CPUS:
-		r = pl_cpuset_parse(arg, &set);
+		/* pl_cpuset_parse reads the kernel's files, blanks and newline included; a
+		 * person's list is digits, '-' and ',' only. */
+		r = arg[strspn(arg, "0123456789-,")] ? -EINVAL : pl_cpuset_parse(arg, &set);
 		if (r < 0 || pl_cpuset_count(&set) == 0)
 			return pl_usagef(e, "--cpuset-cpus '%s': expected a CPU list such as 0-2,4", arg);
 		if (pl_cpuset_format(&set, buf, sizeof(buf)) < 0)
@@ -342,9 +318,12 @@ static int parse_one(struct pl_run_opts *o, int c, const char *arg, struct pl_er
 		o->all_cpus = true;
 		return 0;
 	case OPT_PIDS_LIMIT:
-		r = pl_parse_u64(arg, &o->pids_limit);
-		if (r < 0 || o->pids_limit == 0 || o->pids_limit > INT32_MAX)
-			return pl_usagef(e, "--pids-limit '%s': expected a positive number of tasks", arg);
+		r = pl_parse_arg_u64(arg, INT32_MAX, &o->pids_limit);
+		if (r == -ERANGE)
+			return pl_usagef(e, "--pids-limit '%s': at most %d tasks", arg, INT32_MAX);
+		if (r < 0 || o->pids_limit == 0)
+			return pl_usagef(e, "--pids-limit '%s': expected a positive number of tasks (decimal digits)",
+					 arg);
 		return 0;
 	case OPT_ROOTFS:
 		o->rootfs = (char *)arg;
@@ -401,8 +380,9 @@ static int parse_one(struct pl_run_opts *o, int c, const char *arg, struct pl_er
 		o->userns = true;
 		if (arg) {
 			uint64_t id;
-			if (pl_parse_u64(arg, &id) < 0 || id == 0 || id > UINT32_MAX - 65536)
-				return pl_usagef(e, "--userns=%s: expected a host id above 0", arg);
+			if (pl_parse_arg_u64(arg, UINT32_MAX - 65536, &id) < 0 || id == 0)
+				return pl_usagef(e, "--userns=%s: expected a host id from 1 to %u", arg,
+						 UINT32_MAX - 65536);
 			o->userns_host_id = (uid_t)id;
 		}
 		return 0;

@@ -5,17 +5,18 @@
  * answer with the host's values corrected by the container's cgroup and start time, the way
  * the views correct /proc/meminfo and /proc/uptime. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -198,6 +199,70 @@ void pl_sysinfo_server_free(struct pl_sysinfo_server *srv)
 	srv->cg_ok = srv->host_ok = srv->ready = false;
 }
 
+uint64_t pl_sysinfo_used_bytes(const struct pl_memory *m)
+{
+	uint64_t used = m->usage_bytes;
+
+	/* freeram is limit - used: an ancestor (a pod) that leaves less counts as used. */
+	if (m->limit_bytes != PL_UNLIMITED && m->ancestor_free_bytes < m->limit_bytes &&
+	    m->limit_bytes - m->ancestor_free_bytes > used)
+		used = m->limit_bytes - m->ancestor_free_bytes;
+	return used;
+}
+
+bool pl_maps_range_writable(const char *maps, uint64_t addr, uint64_t len)
+{
+	uint64_t need = addr, end = addr + len;
+
+	if (len == 0 || end < addr)
+		return false;
+	/* Lines are "start-end perms offset dev inode path", in address order. */
+	for (const char *line = maps; *line && need < end;) {
+		unsigned long long lo, hi;
+		char perms[5];
+
+		if (sscanf(line, "%llx-%llx %4s", &lo, &hi, perms) == 3 && lo <= need && need < hi) {
+			if (perms[1] != 'w')
+				return false;
+			need = hi;
+		}
+		line = strchr(line, '\n');
+		if (!line)
+			break;
+		line++;
+	}
+	return need >= end;
+}
+
+/* Write the answer into the caller's memory. Its pid may have been recycled since the
+ * request (the caller killed and reaped, the number given to a new process): /proc/PID/mem
+ * and maps are opened first, then the request is checked still live, so both descriptors
+ * are the caller's and a write can never land in another process. mem writes even through
+ * read-only pages, which sysinfo(2) itself would refuse with EFAULT: the range must be
+ * writable in maps. -ENOENT when the caller is gone, -EFAULT when the range is not
+ * writable. */
+static int write_caller(int notify_fd, const struct seccomp_notif *req, const void *buf, size_t len)
+{
+	_cleanup_close_ int mem_fd = -1, maps_fd = -1;
+	_cleanup_free_ char *maps = NULL;
+	char path[64];
+	uint64_t addr = req->data.args[0];
+
+	snprintf(path, sizeof(path), "/proc/%u/mem", req->pid);
+	mem_fd = open(path, O_WRONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%u/maps", req->pid);
+	maps_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return -ENOENT;
+	if (mem_fd < 0 || maps_fd < 0 || pl_read_fd_all(maps_fd, &maps) < 0)
+		return -EFAULT;
+	if (!pl_maps_range_writable(maps, addr, len))
+		return -EFAULT;
+	if (pwrite(mem_fd, buf, len, (off_t)addr) != (ssize_t)len)
+		return -EFAULT;
+	return 0;
+}
+
 int pl_sysinfo_serve_one(struct pl_sysinfo_server *srv)
 {
 	int notify_fd = srv->notify_fd;
@@ -208,8 +273,8 @@ int pl_sysinfo_serve_one(struct pl_sysinfo_server *srv)
 	    .memory_limit_bytes = PL_UNLIMITED, .swap_limit_bytes = PL_UNLIMITED, .start_ns = srv->start_ns};
 	struct pl_memory mem;
 	struct sysinfo si;
-	struct iovec local, remote;
 	uint64_t pids_current, pids_limit;
+	int r;
 
 	memset(&req, 0, sizeof(req));
 	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0)
@@ -228,7 +293,7 @@ int pl_sysinfo_serve_one(struct pl_sysinfo_server *srv)
 	} else {
 		if (cg && pl_cgroup_memory(cg, &mem) >= 0) {
 			src.memory_limit_bytes = mem.limit_bytes;
-			src.memory_usage_bytes = mem.usage_bytes;
+			src.memory_usage_bytes = pl_sysinfo_used_bytes(&mem);
 			src.memory_shared_bytes = mem.stat.shmem == PL_ABSENT ? 0 : mem.stat.shmem;
 			if (mem.swap_accounting) {
 				src.swap_limit_bytes = mem.swap_limit_bytes;
@@ -239,15 +304,10 @@ int pl_sysinfo_serve_one(struct pl_sysinfo_server *srv)
 			src.procs = pids_current > 0xffff ? 0xffff : (unsigned)pids_current;
 		src.now_ns = pl_now_boottime_ns();
 		pl_sysinfo_adjust(&si, &src);
-		local.iov_base = &si;
-		local.iov_len = sizeof(si);
-		remote.iov_base = (void *)(uintptr_t)req.data.args[0];
-		remote.iov_len = sizeof(si);
-		/* The pid could have been recycled since the request: check the request is still
-		 * live before writing into that address space. */
-		if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) < 0)
-			return -errno;
-		if (process_vm_writev((pid_t)req.pid, &local, 1, &remote, 1, 0) != sizeof(si))
+		r = write_caller(notify_fd, &req, &si, sizeof(si));
+		if (r == -ENOENT)
+			return r; /* the caller is gone: no answer to send */
+		if (r < 0)
 			resp.error = -EFAULT;
 	}
 	if (ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0)

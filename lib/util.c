@@ -228,18 +228,94 @@ int pl_parse_limit(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* The digits of a number a person typed, at *p: decimal only, no leading zero ("010" reads
+ * as 8 to strtol's base 0, as libcap reads a capability number; "0" itself is one), up to
+ * max. Advances *p past them. No blanks or signs are skipped: they are the caller's junk. */
+static int scan_arg_digits(const char **p, uint64_t max, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] >= '0' && s[1] <= '9'))
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > max / 10 || max - v * 10 < d) {
+			/* The rest of the digits still count as the number, not as junk. */
+			while (*s >= '0' && *s <= '9')
+				s++;
+			*p = s;
+			return -ERANGE;
+		}
+		v = v * 10 + d;
+	}
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+int pl_parse_arg_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	uint64_t v;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	r = scan_arg_digits(&s, max, &v);
+	if (r == -ERANGE)
+		return *s ? -EINVAL : -ERANGE;
+	if (r < 0 || *s)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int pl_parse_arg_decimal(const char *s, uint64_t unit, uint64_t max, uint64_t *out)
+{
+	uint64_t whole = 0, frac = 0, scale = 1;
+	bool digits = false;
+	int r = 0;
+
+	if (!s || unit == 0 || unit > UINT64_C(1000000000))
+		return -EINVAL;
+	if (*s != '.') {
+		r = scan_arg_digits(&s, max / unit, &whole);
+		if (r == -EINVAL)
+			return r;
+		digits = true;
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++) {
+			/* Nine decimals at most count (a nanosecond of a second); the rest are cut. */
+			if (scale < UINT64_C(1000000000)) {
+				frac = frac * 10 + (uint64_t)(*s - '0');
+				scale *= 10;
+			}
+			digits = true;
+		}
+	}
+	if (!digits || *s)
+		return -EINVAL;
+	frac = frac * unit / scale;
+	if (r < 0 || frac > max || whole * unit > max - frac)
+		return -ERANGE;
+	*out = whole * unit + frac;
+	return 0;
+}
+
 int pl_parse_size(const char *s, uint64_t *out_bytes)
 {
-	char *end = NULL;
-	unsigned long long v;
+	const char *end = s;
+	uint64_t v;
 	unsigned shift = 0;
+	int r;
 
-	if (!s || *s < '0' || *s > '9')
+	if (!s)
 		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
+	r = scan_arg_digits(&end, UINT64_MAX, &v);
+	if (r == -EINVAL)
+		return r;
 	switch (*end) {
 	case '\0':
 		break;
@@ -257,9 +333,9 @@ int pl_parse_size(const char *s, uint64_t *out_bytes)
 		end++;
 	if (*end != '\0')
 		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
+	if (r < 0 || (shift && v > (UINT64_MAX >> shift)))
 		return -ERANGE;
-	*out_bytes = (uint64_t)v << shift;
+	*out_bytes = v << shift;
 	return 0;
 }
 

@@ -38,7 +38,16 @@ int pl_parse_u64(const char *s, uint64_t *out);
  * page-aligned LONG_MAX sentinel (v1 memory) all become PL_UNLIMITED. */
 int pl_parse_limit(const char *s, uint64_t *out);
 
-/* A size with an optional K/M/G/T suffix (binary units), e.g. "256M". */
+/* Numbers a person gives on a command line (pl_parse_u64 is for the kernel's files, whose
+ * blanks and newline it skips). Decimal digits only: no blank before or after, no sign,
+ * no "0x", no exponent, no leading zero ("010" is 8 to strtol's base 0 and to libcap; "0"
+ * itself is fine). -EINVAL when s is no such number, -ERANGE when it is one above max. */
+int pl_parse_arg_u64(const char *s, uint64_t max, uint64_t *out);
+/* The same with an optional fraction ("1.5", "0.25", ".5"), times unit (at most 10^9; up
+ * to nine decimals count, the rest are cut): "1.5" with unit 1000 is 1500. *out <= max. */
+int pl_parse_arg_decimal(const char *s, uint64_t unit, uint64_t max, uint64_t *out);
+/* A size as pl_parse_arg_u64 reads numbers, with an optional K/M/G/T suffix (binary units),
+ * e.g. "256M". */
 int pl_parse_size(const char *s, uint64_t *out_bytes);
 
 /* Find `key` in "key value\n" lines (memory.stat, cpu.stat, io.stat fields...), matching

@@ -181,7 +181,26 @@ err_case "explain: no such cgroup" 1 "no such cgroup" explain meminfo --cgroup "
 err_case "not a served file" 2 "serves no 'nosuchfile'" show nosuchfile --cgroup "/$name"
 err_case "no pid and no cgroup" 2 "give one of --pid PID or --cgroup PATH" show meminfo
 err_case "both pid and cgroup" 2 "give one of" show meminfo --pid 1 --cgroup /
-err_case "a bad pid" 2 "--pid wants one process id" show meminfo --pid x
+err_case "a bad pid" 2 "--pid wants a process id" show meminfo --pid x
+# A pid, an interval, a limit is decimal digits: " 5" (a script's field splitting), "5 ",
+# "05" were pid 5 and showed its numbers with exit 0; "+5" and "0x5" are refused alike.
+for bad in " 5" "5 " "+5" "0x5" "05"; do
+	err_case "show --pid '$bad' is refused" 2 "^proclens show: --pid wants a process id \(decimal digits only\), not '.*'\$" \
+		show meminfo --pid "$bad"
+	err_case "explain --pid '$bad' is refused" 2 "^proclens explain: --pid wants a process id" \
+		explain meminfo --pid "$bad"
+done
+for bad in " 1" "1 " "+1" "1e0" "0x1"; do
+	err_case "stats --interval '$bad' is refused" 2 "^proclens stats: --interval wants seconds between 0.1 and 3600" \
+		stats --no-stream --interval "$bad"
+done
+err_case "show --pid given twice" 2 "^proclens show: --pid given twice\$" show meminfo --pid 1 --pid 2
+err_case "stats --interval given twice" 2 "^proclens stats: --interval given twice\$" stats -n -i 1 -i 2
+for args in "--pids-limit| 5" "--pids-limit|5 " "--pids-limit|+5" "--memory| 64M" "--cpus| 0.5" \
+	"--cpus|0x1" "--cpuset-cpus| 0" "--cap-add|0x15"; do
+	err_case "run ${args%%|*} '${args#*|}' is refused" 125 "^proclens run: ${args%%|*} '.*': " \
+		run "${args%%|*}" "${args#*|}" -- true
+done
 # The answer not written (a full disk) is a failure that says so: show and explain exited 1
 # without a word, stats blamed "the containers' cgroups", --help exited 0.
 for args in "show meminfo --cgroup /$name" "show meminfo --cgroup /$name --json" \

@@ -134,6 +134,30 @@ START_TEST(bad_values_are_refused)
 	    {"--net", "bridge", "--net 'bridge': expected host or private"},
 	    {"--cap-add", "CAP_FLY", "--cap-add 'CAP_FLY': unknown capability"},
 	    {"--view", "rel", "--view 'rel'"},
+	    /* Numbers are decimal digits only, as for every numeric option: a blank from a
+	     * script's quoting, a sign, hex, an exponent or an octal-looking leading zero was
+	     * taken (pl_parse_u64 skips blanks; libcap reads "0x15" and "010"). */
+	    {"--pids-limit", " 5", "--pids-limit ' 5': expected a positive"},
+	    {"--pids-limit", "5 ", "--pids-limit '5 ': expected a positive"},
+	    {"--pids-limit", "+5", "--pids-limit '+5': expected a positive"},
+	    {"--pids-limit", "05", "--pids-limit '05': expected a positive"},
+	    {"--pids-limit", "0x5", "--pids-limit '0x5': expected a positive"},
+	    {"--pids-limit", "2147483648", "--pids-limit '2147483648': at most 2147483647 tasks"},
+	    {"--cpus", " 1", "--cpus ' 1': expected a number"},
+	    {"--cpus", "1 ", "--cpus '1 ': expected a number"},
+	    {"--cpus", "+1", "--cpus '+1': expected a number"},
+	    {"--cpus", "1e0", "--cpus '1e0': expected a number"},
+	    {"--cpus", "01.5", "--cpus '01.5': expected a number"},
+	    {"--memory", " 256M", "--memory ' 256M': expected a size"},
+	    {"--memory", "256M ", "--memory '256M ': expected a size"},
+	    {"--memory", "+256M", "--memory '+256M': expected a size"},
+	    {"--memory", "0256M", "--memory '0256M': expected a size"},
+	    {"--memory-swap", " 1G", "--memory-swap ' 1G': expected a size"},
+	    {"--cpuset-cpus", " 0-1", "--cpuset-cpus ' 0-1': expected a CPU list"},
+	    {"--cpuset-cpus", "0-1\n", "expected a CPU list"},
+	    {"--cap-add", "0x15", "--cap-add '0x15': unknown capability"},
+	    {"--cap-add", "010", "--cap-add '010': unknown capability"},
+	    {"--cap-add", "12 ", "--cap-add '12 ': unknown capability"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *argv[] = {"run", (char *)cases[i].opt, (char *)cases[i].val, "true", NULL};
@@ -232,6 +256,11 @@ START_TEST(cpus_in_integers)
 	ck_assert_int_eq(pl_parse_cpus(".", 100000, &q), -EINVAL);
 	ck_assert_int_eq(pl_parse_cpus("1.5x", 100000, &q), -EINVAL);
 	ck_assert_int_eq(pl_parse_cpus("-1", 100000, &q), -EINVAL);
+	ck_assert_int_eq(pl_parse_cpus(" 1", 100000, &q), -EINVAL);
+	ck_assert_int_eq(pl_parse_cpus("1\n", 100000, &q), -EINVAL);
+	ck_assert_int_eq(pl_parse_cpus("0x1", 100000, &q), -EINVAL);
+	ck_assert_int_eq(pl_parse_cpus("1000000", 100000, &q), 0);
+	ck_assert_int_eq(pl_parse_cpus("1000000.5", 100000, &q), -ERANGE);
 }
 END_TEST
 
@@ -262,6 +291,13 @@ START_TEST(capabilities)
 	ck_assert_uint_eq(m, (1ULL << CAP_SYS_PTRACE) | (1ULL << CAP_NET_RAW));
 	ck_assert_int_eq(pl_caps_parse("CAP_FLY", &m), -EINVAL);
 	ck_assert_int_eq(pl_caps_parse(",", &m), -EINVAL);
+	/* A number is the capability of that decimal number ("0x0c" and "014" were 12). */
+	m = 0;
+	ck_assert_int_eq(pl_caps_parse("12,0", &m), 0);
+	ck_assert_uint_eq(m, (1ULL << CAP_NET_ADMIN) | (1ULL << CAP_CHOWN));
+	ck_assert_int_eq(pl_caps_parse("0x0c", &m), -EINVAL);
+	ck_assert_int_eq(pl_caps_parse("014", &m), -EINVAL);
+	ck_assert_int_eq(pl_caps_parse("99", &m), -EINVAL);
 	ck_assert_uint_eq(pl_caps_effective(1ULL << CAP_NET_ADMIN, 1ULL << CAP_CHOWN),
 			  (0xa00425fbULL | (1ULL << CAP_NET_ADMIN)) & ~(1ULL << CAP_CHOWN));
 	m = 0;

@@ -62,7 +62,7 @@ START_TEST(usage_errors)
 	ck_assert_str_eq(e.msg, "which file? (see proclens show --help)");
 	ck_assert_int_eq(parse(two, ARGC(two), &o, &e), -EINVAL);
 	ck_assert_int_eq(parse(badpid, ARGC(badpid), &o, &e), -EINVAL);
-	ck_assert_str_eq(e.msg, "--pid wants one process id, not '0'");
+	ck_assert_str_eq(e.msg, "--pid wants a process id (decimal digits only), not '0'");
 	ck_assert_int_eq(parse(badmode, ARGC(badmode), &o, &e), -EINVAL);
 	ck_assert_int_eq(parse(unknown, ARGC(unknown), &o, &e), -EINVAL);
 	ck_assert_str_eq(e.msg, "unknown option '--frobnicate' (see proclens show --help)");
@@ -71,6 +71,40 @@ START_TEST(usage_errors)
 	/* An empty path named the root cgroup: the host's numbers, exit 0, for an unset "$CG". */
 	ck_assert_int_eq(parse(empty_cg, ARGC(empty_cg), &o, &e), -EINVAL);
 	ck_assert_str_eq(e.msg, "--cgroup wants a path (\"/\" for the root), not ''");
+}
+END_TEST
+
+/* A pid is decimal digits as the kernel writes it: " 5" (a script's field splitting),
+ * "5 " and "05" were pid 5, and "+5" and "0x5" were refused only by luck of the parser. */
+START_TEST(pid_digits_only)
+{
+	static const char *const bad[] = {" 5", "5 ", "+5", "-5", "0x5", "05", "5\n", "5.0", "",
+					  "2147483648", "99999999999999999999"};
+	char *twice[] = {"show", "meminfo", "--pid", "5", "--pid", "6", NULL};
+	char *mode_twice[] = {"show", "meminfo", "--pid", "5", "--cpu-count=quota", "--cpu-count=cpuset", NULL};
+	struct pl_inspect_opts o;
+	struct pl_err e;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = {"show", "meminfo", "--pid", (char *)bad[i], NULL};
+		char want[128];
+
+		ck_assert_msg(parse(argv, ARGC(argv), &o, &e) == -EINVAL, "--pid '%s' taken", bad[i]);
+		snprintf(want, sizeof(want), "--pid wants a process id (decimal digits only), not '%s'", bad[i]);
+		ck_assert_str_eq(e.msg, want);
+	}
+	{
+		char *argv[] = {"explain", "meminfo", "-p", "2147483647", NULL};
+
+		ck_assert_int_eq(parse(argv, ARGC(argv), &o, &e), 0);
+		ck_assert_int_eq(o.pid, 2147483647);
+	}
+	/* Given twice, one is a mistake: it said "wants one process id, not '6'". */
+	ck_assert_int_eq(parse(twice, ARGC(twice), &o, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "--pid given twice");
+	/* The last one won: which of the two was meant cannot be told. */
+	ck_assert_int_eq(parse(mode_twice, ARGC(mode_twice), &o, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "--cpu-count given twice");
 }
 END_TEST
 
@@ -178,6 +212,40 @@ START_TEST(stats_options)
 	ck_assert_int_eq(pl_stats_parse(ARGC(extra), extra, &o, &e), -EINVAL);
 	ck_assert_int_eq(pl_stats_parse(ARGC(empty_cg), empty_cg, &o, &e), -EINVAL);
 	ck_assert_str_eq(e.msg, "--cgroup wants a path (\"/\" for the root), not ''");
+}
+END_TEST
+
+/* --interval is seconds as digits with an optional fraction: strtod took " 2", "+2", "2e0"
+ * and "0x2", and the last of two --interval won. */
+START_TEST(stats_interval_digits_only)
+{
+	static const char *const bad[] = {" 2", "2 ", "+2", "-2", "2e0", "0x2", "02", "inf", "nan", "2s",
+					  "0.09", "3600.5", "1,5", ""};
+	static const struct {
+		const char *arg;
+		unsigned ms;
+	} ok[] = {{"2", 2000}, {"0.1", 100}, {".5", 500}, {"1.25", 1250}, {"3600", 3600000}, {"0.1005", 100}};
+	char *twice[] = {"stats", "-i", "1", "--interval", "2", NULL};
+	struct pl_stats_opts o;
+	struct pl_err e = {0};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = {"stats", "--interval", (char *)bad[i], NULL};
+		char want[160];
+
+		ck_assert_msg(pl_stats_parse(ARGC(argv), argv, &o, &e) == -EINVAL, "--interval '%s' taken", bad[i]);
+		snprintf(want, sizeof(want),
+			 "--interval wants seconds between 0.1 and 3600 (such as 2 or 0.5), not '%s'", bad[i]);
+		ck_assert_str_eq(e.msg, want);
+	}
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *argv[] = {"stats", "--interval", (char *)ok[i].arg, NULL};
+
+		ck_assert_int_eq(pl_stats_parse(ARGC(argv), argv, &o, &e), 0);
+		ck_assert_uint_eq(o.interval_ms, ok[i].ms);
+	}
+	ck_assert_int_eq(pl_stats_parse(ARGC(twice), twice, &o, &e), -EINVAL);
+	ck_assert_str_eq(e.msg, "--interval given twice");
 }
 END_TEST
 
@@ -314,10 +382,12 @@ static Suite *suite(void)
 
 	tcase_add_test(tc, pid_or_cgroup);
 	tcase_add_test(tc, usage_errors);
+	tcase_add_test(tc, pid_digits_only);
 	tcase_add_test(tc, file_names);
 	tcase_add_test(tc, json_escaping);
 	tcase_add_test(tc, show_json);
 	tcase_add_test(tc, stats_options);
+	tcase_add_test(tc, stats_interval_digits_only);
 	tcase_add_test(tc, stats_numbers);
 	tcase_add_test(tc, stats_table);
 	tcase_add_test(tc, stats_table_fits);

@@ -27,6 +27,53 @@ START_TEST(parse_u64_accepts_and_rejects)
 }
 END_TEST
 
+/* A number on a command line: decimal digits and nothing else (pl_parse_u64, for the
+ * kernel's files, skips blanks and a newline). */
+START_TEST(parse_arg_numbers_strictly)
+{
+	static const char *const junk[] = {" 5", "5 ", "\t5", "5\n", "+5", "-5", "0x5", "05", "00", "5e0",
+					   "5.", "", " ", "1 2", "\xd9\xa5"};
+	uint64_t v;
+
+	ck_assert_int_eq(pl_parse_arg_u64("5", 100, &v), 0);
+	ck_assert_uint_eq(v, 5);
+	ck_assert_int_eq(pl_parse_arg_u64("0", 100, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(pl_parse_arg_u64("100", 100, &v), 0);
+	ck_assert_int_eq(pl_parse_arg_u64("101", 100, &v), -ERANGE);
+	ck_assert_int_eq(pl_parse_arg_u64("18446744073709551615", UINT64_MAX, &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	ck_assert_int_eq(pl_parse_arg_u64("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	ck_assert_int_eq(pl_parse_arg_u64("99999999999999999999x", UINT64_MAX, &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_arg_u64(NULL, 100, &v), -EINVAL);
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		ck_assert_msg(pl_parse_arg_u64(junk[i], 100, &v) == -EINVAL, "'%s' taken", junk[i]);
+
+	/* With a fraction, times a unit, in integers. */
+	ck_assert_int_eq(pl_parse_arg_decimal("1.5", 1000, 3600000, &v), 0);
+	ck_assert_uint_eq(v, 1500);
+	ck_assert_int_eq(pl_parse_arg_decimal("0.1", 1000, 3600000, &v), 0);
+	ck_assert_uint_eq(v, 100);
+	ck_assert_int_eq(pl_parse_arg_decimal(".25", 1000, 3600000, &v), 0);
+	ck_assert_uint_eq(v, 250);
+	ck_assert_int_eq(pl_parse_arg_decimal("2", 1000, 3600000, &v), 0);
+	ck_assert_uint_eq(v, 2000);
+	ck_assert_int_eq(pl_parse_arg_decimal("0.0001", 1000, 3600000, &v), 0);
+	ck_assert_uint_eq(v, 0); /* cut, not rounded: the caller's minimum says no */
+	ck_assert_int_eq(pl_parse_arg_decimal("3600", 1000, 3600000, &v), 0);
+	ck_assert_int_eq(pl_parse_arg_decimal("3600.001", 1000, 3600000, &v), -ERANGE);
+	ck_assert_int_eq(pl_parse_arg_decimal("99999999999999999999", 1000, 3600000, &v), -ERANGE);
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		if (strcmp(junk[i], "5.") != 0)
+			ck_assert_msg(pl_parse_arg_decimal(junk[i], 1000, 3600000, &v) == -EINVAL, "'%s' taken",
+				      junk[i]);
+	ck_assert_int_eq(pl_parse_arg_decimal(".", 1000, 3600000, &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_arg_decimal("1,5", 1000, 3600000, &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_arg_decimal("inf", 1000, 3600000, &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_arg_decimal("nan", 1000, 3600000, &v), -EINVAL);
+}
+END_TEST
+
 START_TEST(parse_limit_sentinels)
 {
 	uint64_t v;
@@ -59,6 +106,11 @@ START_TEST(parse_size_suffixes)
 	ck_assert_int_eq(pl_parse_size("12Q", &v), -EINVAL);
 	ck_assert_int_eq(pl_parse_size("M", &v), -EINVAL);
 	ck_assert_int_eq(pl_parse_size("99999999999999T", &v), -ERANGE);
+	ck_assert_int_eq(pl_parse_size("99999999999999999999", &v), -ERANGE);
+	ck_assert_int_eq(pl_parse_size(" 256M", &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_size("256M ", &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_size("+256M", &v), -EINVAL);
+	ck_assert_int_eq(pl_parse_size("0256M", &v), -EINVAL);
 }
 END_TEST
 
@@ -207,6 +259,7 @@ static Suite *util_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, parse_u64_accepts_and_rejects);
+	tcase_add_test(tc, parse_arg_numbers_strictly);
 	tcase_add_test(tc, parse_limit_sentinels);
 	tcase_add_test(tc, parse_size_suffixes);
 	tcase_add_test(tc, kv_exact_key);
