@@ -179,7 +179,10 @@ static int start_private(struct pl_view_mount *v, const char *name, struct pl_er
 		_exit(127);
 	}
 	v->daemon_pid = pid;
-	v->daemon_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	/* Without one (before Linux 5.3) the daemon is stopped by its pid, our child's. */
+	v->daemon_pidfd = pl_pidfd_open(pid, 0);
+	if (v->daemon_pidfd < 0)
+		v->daemon_pidfd = -1;
 	/* Mounted when the directory answers as a proclensfs; gone if the daemon exits. */
 	deadline = pl_now_monotonic_ns() + 10ULL * 1000000000ULL;
 	while (view_live(dir) < 0) {

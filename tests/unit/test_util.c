@@ -74,6 +74,43 @@ START_TEST(parse_arg_numbers_strictly)
 }
 END_TEST
 
+/* pidfd_open is called in one place, pl_pidfd_open (its flags, PIDFD_THREAD's fallback
+ * and -errno): launcher/view.c made the system call itself. */
+START_TEST(pidfd_open_is_shared)
+{
+	static const char *const dirs[] = {"lib", "fs", "launcher"};
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		DIR *d;
+		struct dirent *de;
+
+		snprintf(path, sizeof(path), "%s/../../%s", FIXTURES, dirs[i]);
+		d = opendir(path);
+		ck_assert_msg(d != NULL, "cannot open %s", path);
+		while ((de = readdir(d))) {
+			size_t n = strlen(de->d_name);
+			char *text = NULL;
+			int fd;
+
+			if (n < 3 || strcmp(de->d_name + n - 2, ".c") != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/../../%s/%s", FIXTURES, dirs[i], de->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			ck_assert_int_ge(fd, 0);
+			ck_assert_int_ge(pl_read_fd_all(fd, &text), 0);
+			close(fd);
+			if (strcmp(dirs[i], "lib") != 0 || strcmp(de->d_name, "util.c") != 0)
+				ck_assert_msg(!strstr(text, "SYS_pidfd_open") && !strstr(text, "__NR_pidfd_open"),
+					      "%s/%s calls pidfd_open itself (use pl_pidfd_open)", dirs[i],
+					      de->d_name);
+			free(text);
+		}
+		closedir(d);
+	}
+}
+END_TEST
+
 START_TEST(parse_limit_sentinels)
 {
 	uint64_t v;
@@ -260,6 +297,7 @@ static Suite *util_suite(void)
 
 	tcase_add_test(tc, parse_u64_accepts_and_rejects);
 	tcase_add_test(tc, parse_arg_numbers_strictly);
+	tcase_add_test(tc, pidfd_open_is_shared);
 	tcase_add_test(tc, parse_limit_sentinels);
 	tcase_add_test(tc, parse_size_suffixes);
 	tcase_add_test(tc, kv_exact_key);
