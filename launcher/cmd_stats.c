@@ -45,7 +45,8 @@ static void usage(FILE *f)
 	      "cgroup given with --cgroup): memory used and limit, CPU use against the quota, pids, load.\n"
 	      "Refreshes every S seconds (default 2) like top; q or Ctrl-C ends it.\n\n"
 	      "  -n, --no-stream    print once (CPU use measured over 0.5 s) and exit\n"
-	      "  -j, --json         a JSON array of objects, one per container\n"
+	      "  -j, --json         a JSON array of objects, one per container; streaming, one\n"
+	      "                     array per line and refresh (NDJSON)\n"
 	      "  -i, --interval S   seconds between refreshes (default 2)\n"
 	      "  -c, --cgroup PATH  also show this cgroup (\"/system.slice/x\"); repeatable\n"
 	      "  -h, --help\n",
@@ -237,14 +238,14 @@ void pl_stats_format_table(const struct pl_stats_sample *rows, size_t n, unsigne
 	}
 }
 
-void pl_stats_format_json(const struct pl_stats_sample *rows, size_t n, struct pl_buf *out)
+void pl_stats_format_json(const struct pl_stats_sample *rows, size_t n, bool one_line, struct pl_buf *out)
 {
 	pl_buf_puts(out, "[");
 	for (size_t i = 0; i < n; i++) {
 		const struct pl_stats_sample *s = &rows[i];
 		char quota[32];
 
-		pl_buf_puts(out, i ? ",\n {\"name\": " : "{\"name\": ");
+		pl_buf_puts(out, !i ? "{\"name\": " : one_line ? ", {\"name\": " : ",\n {\"name\": ");
 		pl_json_string(out, s->name);
 		pl_buf_puts(out, ", \"cgroup\": ");
 		pl_json_string(out, s->cgroup);
@@ -500,7 +501,9 @@ static int stats_print(struct stats *st, bool clear, struct pl_err *e)
 	if (clear)
 		pl_buf_puts(&out, "\033[H\033[2J"); /* home, clear: redraw in place as top does */
 	if (st->opts->json) {
-		pl_stats_format_json(samples, st->n, &out);
+		/* Streaming, a refresh is one line (NDJSON): arrays one after another, over
+		 * several lines each, are no JSON text a reader can split. */
+		pl_stats_format_json(samples, st->n, !st->opts->no_stream, &out);
 	} else {
 		struct winsize ws = {0};
 
@@ -564,7 +567,9 @@ static void sleep_ns(uint64_t ns)
  * to end by once all is restored: SIGTERM, SIGHUP, SIGPIPE when the output went away. */
 static int stream(struct stats *st, struct pl_err *e)
 {
-	bool tty = isatty(STDIN_FILENO), clear = isatty(STDOUT_FILENO);
+	/* JSON is never redrawn: an escape sequence before each line would make it no JSON
+	 * (`proclens stats --json | tee log` on a terminal, `script`). */
+	bool tty = isatty(STDIN_FILENO), clear = isatty(STDOUT_FILENO) && !st->opts->json;
 	int end_signal = 0;
 	struct sigaction ignore = {.sa_handler = SIG_IGN}, old_pipe;
 	struct termios saved, raw;

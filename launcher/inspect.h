@@ -92,7 +92,10 @@ double pl_stats_cpu_percent(uint64_t prev_ns, uint64_t now_ns, uint64_t prev_at_
  * `lines` lines with the header (0: no limit; a terminal's size). */
 void pl_stats_format_table(const struct pl_stats_sample *rows, size_t n, unsigned cols, unsigned lines,
 			   struct pl_buf *out);
-void pl_stats_format_json(const struct pl_stats_sample *rows, size_t n, struct pl_buf *out);
+/* A JSON array of one object per row and a newline. one_line: no newline inside, the
+ * array one line of an NDJSON stream (--json while streaming: one line per refresh, which
+ * `jq`, Python's json per line or any NDJSON reader can take as it comes). */
+void pl_stats_format_json(const struct pl_stats_sample *rows, size_t n, bool one_line, struct pl_buf *out);
 
 /* Print "proclens: CMD: message" for e, returning the exit status (2 usage, 1 runtime). */
 int pl_inspect_fail(const char *cmd, const struct pl_err *e, bool usage);

@@ -314,6 +314,16 @@ for opt in -n -j -i -c -h; do
 done
 out=$(timeout 5 "$PROCLENS" stats --interval 0.2 </dev/null | head -c 100000)
 t_match "stats streams until stopped (not a tty: no raw mode)" "$out" "$ctname"
+# Streaming --json: one JSON document per line and refresh (NDJSON); it printed an array
+# over one line per row each refresh, which no JSON reader takes as a stream. Two rows at
+# least: the container and the --cgroup.
+out=$(timeout 10 "$PROCLENS" stats --json --interval 0.2 --cgroup "/$name" </dev/null | head -n 4)
+t_eq "stats --json streams one JSON array per line" "$(printf '%s\n' "$out" | python3 -c '
+import json, sys
+docs = [json.loads(l) for l in sys.stdin]
+print(len(docs), all(isinstance(d, list) and len(d) >= 2 for d in docs))' 2>&1 | tail -n 1)" "4 True"
+t_eq "stats --json: each refresh lists the container" \
+	"$(printf '%s\n' "$out" | jq -c "[.[] | select(.name == \"$ctname\") | .cgroup]" | sort -u)" "[\"/proclens/$ctname\"]"
 # Its reader gone, stats ends at once and quietly, not at the next refresh a minute later.
 start=$(date +%s%N)
 err=$( { timeout 30 "$PROCLENS" stats --interval 60 | head -n 1 >/dev/null; } 2>&1)
@@ -325,6 +335,13 @@ if command -v script >/dev/null; then
 		"'$PROCLENS' stats --interval 0.2; echo RC=\$?; stty -a" /dev/null 2>&1)
 	t_match "stats on a terminal exits 0 on q" "$out" "RC=0"
 	t_match "stats restores the terminal" "$out" "[^-]icanon .*[^-]echo "
+	# --json on a terminal is not redrawn: an escape sequence before each line made it no JSON.
+	out=$(timeout 10 script -qfec "timeout --foreground 1 '$PROCLENS' stats --json --interval 0.2" \
+		/dev/null </dev/null 2>&1 | tr -d '\r')
+	t_eq "stats --json on a terminal: every line is JSON" "$(printf '%s\n' "$out" | python3 -c '
+import json, sys
+docs = [json.loads(l) for l in sys.stdin]
+print(len(docs) >= 3)' 2>&1 | tail -n 1)" "True"
 	# A narrow terminal: lines cut to its width as top cuts them (they wrapped, and the
 	# redraw from the top left scrolled). timeout --foreground: in a process group of its
 	# own stats would be a background job of the terminal, stopped by SIGTTOU.

@@ -345,7 +345,7 @@ START_TEST(stats_json)
 
 	sample_rows(rows);
 	pl_buf_init(&b);
-	pl_stats_format_json(rows, 2, &b);
+	pl_stats_format_json(rows, 2, false, &b);
 	ck_assert_str_eq(
 	    b.data,
 	    "[{\"name\": \"web\", \"cgroup\": \"/proclens/web\", \"memory_used_bytes\": 67108864, "
@@ -354,22 +354,37 @@ START_TEST(stats_json)
 	    " {\"name\": \"/system.slice/x\", \"cgroup\": \"/system.slice/x\", "
 	    "\"memory_used_bytes\": 1073741824, \"memory_limit_bytes\": null, \"memory_percent\": 25.00, "
 	    "\"cpu_percent\": null, \"cpu_quota_cpus\": null, \"pids\": null, \"load\": null}]\n");
+	/* Streaming: the same array on one line, one line per refresh (NDJSON); it was the
+	 * multi-line array each time, which no JSON reader could split. */
 	pl_buf_reset(&b);
-	pl_stats_format_json(rows, 0, &b);
+	pl_stats_format_json(rows, 2, true, &b);
+	ck_assert_str_eq(
+	    b.data,
+	    "[{\"name\": \"web\", \"cgroup\": \"/proclens/web\", \"memory_used_bytes\": 67108864, "
+	    "\"memory_limit_bytes\": 268435456, \"memory_percent\": 25.00, \"cpu_percent\": 49.50, "
+	    "\"cpu_quota_cpus\": 0.5, \"pids\": 3, \"load\": 1}, "
+	    "{\"name\": \"/system.slice/x\", \"cgroup\": \"/system.slice/x\", "
+	    "\"memory_used_bytes\": 1073741824, \"memory_limit_bytes\": null, \"memory_percent\": 25.00, "
+	    "\"cpu_percent\": null, \"cpu_quota_cpus\": null, \"pids\": null, \"load\": null}]\n");
+	pl_buf_reset(&b);
+	pl_stats_format_json(rows, 0, true, &b);
+	ck_assert_str_eq(b.data, "[]\n");
+	pl_buf_reset(&b);
+	pl_stats_format_json(rows, 0, false, &b);
 	ck_assert_str_eq(b.data, "[]\n");
 	/* Whole, fractional and large quotas: no exponent (%.4g wrote 12345 CPUs as
 	 * 1.234e+04), no trailing zeros. */
 	rows[0].cpu_quota_usec = 1234500000;
 	pl_buf_reset(&b);
-	pl_stats_format_json(rows, 1, &b);
+	pl_stats_format_json(rows, 1, false, &b);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"cpu_quota_cpus\": 12345,"));
 	rows[0].cpu_quota_usec = 1500;
 	pl_buf_reset(&b);
-	pl_stats_format_json(rows, 1, &b);
+	pl_stats_format_json(rows, 1, false, &b);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"cpu_quota_cpus\": 0.015,"));
 	rows[0].cpu_quota_usec = 200000;
 	pl_buf_reset(&b);
-	pl_stats_format_json(rows, 1, &b);
+	pl_stats_format_json(rows, 1, false, &b);
 	ck_assert_ptr_nonnull(strstr(b.data, "\"cpu_quota_cpus\": 2,"));
 	pl_buf_free(&b);
 }
