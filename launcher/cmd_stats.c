@@ -91,8 +91,8 @@ int pl_stats_parse(int argc, char **argv, struct pl_stats_opts *o, struct pl_err
 			break;
 		}
 		case 'c':
-			if (!optarg[0]) /* the root, by an unset "$CG": the host as a container */
-				return pl_usagef(e, "--cgroup wants a path (\"/\" for the root), not ''");
+			if (pl_inspect_cgroup_arg(optarg, e) < 0)
+				return -EINVAL;
 			if (o->n_cgroups >= PL_ARRAY_SIZE(o->cgroups))
 				return pl_usagef(e, "at most %zu --cgroup", PL_ARRAY_SIZE(o->cgroups));
 			o->cgroups[o->n_cgroups++] = optarg;
@@ -304,27 +304,42 @@ static struct stats_row *row_find(struct stats *st, const char *cgroup)
 	return NULL;
 }
 
+/* A row for cgroup, unless one names it already: "/a", "a/" and "//a" are one cgroup,
+ * listed once (they were three rows, as if three containers), and a --cgroup naming a
+ * container stats found is that container's row, which then must not go away. */
 static int row_add(struct stats *st, const char *name, const char *cgroup, bool given)
 {
-	struct stats_row *bigger, *r;
+	struct stats_row *bigger, *r, *same = row_find(st, cgroup);
+	struct pl_cgroup cg = {0};
 	int k;
 
-	if (row_find(st, cgroup))
+	if (!same) {
+		k = pl_cgroup_from_path(&st->root, cgroup, &cg);
+		if (k < 0) {
+			pl_cgroup_free(&cg);
+			return k;
+		}
+		for (size_t i = 0; !same && i < st->n; i++)
+			if (pl_cgroup_equal(&st->row[i].cg, &cg))
+				same = &st->row[i];
+	}
+	if (same) {
+		pl_cgroup_free(&cg);
+		same->given |= given;
 		return 0;
+	}
 	bigger = realloc(st->row, (st->n + 1) * sizeof(*st->row));
-	if (!bigger)
+	if (!bigger) {
+		pl_cgroup_free(&cg);
 		return -ENOMEM;
+	}
 	st->row = bigger;
 	r = &st->row[st->n];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	snprintf(r->cgroup, sizeof(r->cgroup), "%s", cgroup);
 	r->given = given;
-	k = pl_cgroup_from_path(&st->root, cgroup, &r->cg);
-	if (k < 0) {
-		pl_cgroup_free(&r->cg);
-		return k;
-	}
+	r->cg = cg;
 	st->n++;
 	return 0;
 }
@@ -697,14 +712,9 @@ int pl_cmd_stats(int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < o.n_cgroups; i++) {
-		struct pl_cgroup cg = {0};
-
-		r = pl_cgroup_from_path(&st.root, o.cgroups[i], &cg);
-		pl_cgroup_free(&cg);
-		if (r < 0) {
-			snprintf(e.msg, sizeof(e.msg), "no such cgroup: %s", o.cgroups[i]);
+		r = pl_inspect_cgroup_exists(&st.root, o.cgroups[i], &e);
+		if (r < 0)
 			goto out;
-		}
 	}
 	if (!o.no_stream) {
 		r = stream(&st, &e);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -82,9 +83,8 @@ int pl_inspect_parse(int argc, char **argv, struct pl_inspect_opts *o, struct pl
 		case 'c':
 			if (o->cgroup)
 				return pl_usagef(e, "--cgroup given twice");
-			/* "" would name the root: the host's numbers for an unset "$CG". */
-			if (!optarg[0])
-				return pl_usagef(e, "--cgroup wants a path (\"/\" for the root), not ''");
+			if (pl_inspect_cgroup_arg(optarg, e) < 0)
+				return -EINVAL;
 			o->cgroup = optarg;
 			break;
 		case 'j':
@@ -122,6 +122,28 @@ int pl_inspect_parse(int argc, char **argv, struct pl_inspect_opts *o, struct pl
 	if (!o->pid == !o->cgroup)
 		return pl_usagef(e, "give one of --pid PID or --cgroup PATH");
 	return pl_inspect_normalize(file, o->file, sizeof(o->file), e) < 0 ? -EINVAL : 0;
+}
+
+int pl_inspect_cgroup_arg(const char *path, struct pl_err *e)
+{
+	/* "" would name the root: the host's numbers for an unset "$CG". */
+	if (!path[0])
+		return pl_usagef(e, "--cgroup wants a path (\"/\" for the root), not ''");
+	/* ".." would leave the hierarchy (the cgroup module refuses it as EINVAL, which read
+	 * "bad cgroup path ../..: Invalid argument", or "no such cgroup"); "." names a
+	 * cgroup under a second name. */
+	for (const char *c = path; *c;) {
+		size_t len = strcspn(c, "/");
+
+		if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return pl_usagef(e,
+					 "--cgroup '%s': no \".\" or \"..\" in PATH (it is from the hierarchies' "
+					 "roots: /proclens/web)",
+					 path);
+		c += len;
+		c += *c == '/';
+	}
+	return 0;
 }
 
 int pl_inspect_normalize(const char *in, char *out, size_t size, struct pl_err *e)
@@ -314,24 +336,55 @@ static void restore_stderr(int saved)
 	close(saved);
 }
 
+/* Is PATH a file, not a directory, in some hierarchy ("/x/cgroup.procs")? */
+static bool names_a_file(const struct pl_cgroup_root *root, const char *path)
+{
+	struct stat st;
+
+	while (*path == '/')
+		path++;
+	for (int c = 0; *path && c < PL_CTRL_COUNT; c++) {
+		int fd = pl_cgroup_root_fd(root, c);
+
+		if (fd >= 0 && fstatat(fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+			return true;
+	}
+	return false;
+}
+
+int pl_inspect_cgroup_exists(const struct pl_cgroup_root *root, const char *path, struct pl_err *e)
+{
+	struct pl_cgroup cg = {0};
+	int r = pl_cgroup_from_path(root, path, &cg);
+
+	pl_cgroup_free(&cg);
+	if (r == -ENOENT && names_a_file(root, path))
+		return plain_err(e, r, "no such cgroup: %s (a file of a hierarchy, not a cgroup directory)", path);
+	if (r == -ENOENT && strncmp(path, "/sys/fs/cgroup", 14) == 0 && (!path[14] || path[14] == '/'))
+		return plain_err(e, r,
+				 "no such cgroup: %s (PATH is from the hierarchies' roots: /proclens/web, "
+				 "not /sys/fs/cgroup/...)",
+				 path);
+	if (r == -ENOENT)
+		return plain_err(e, r, "no such cgroup: %s", path);
+	if (r < 0)
+		return pl_errf(e, r, "cannot open cgroup %s", path);
+	return 0;
+}
+
 static int check_cgroup(const char *path, struct pl_err *e)
 {
 	struct pl_cgroup_root root;
-	struct pl_cgroup cg = {0};
 	int r;
 
 	pl_cgroup_root_init(&root);
 	r = pl_cgroup_root_detect(&root);
 	if (r < 0)
-		return pl_errf(e, r, "cannot find the cgroup hierarchies in /proc/self/mountinfo");
-	r = pl_cgroup_from_path(&root, path, &cg);
-	pl_cgroup_free(&cg);
+		r = pl_errf(e, r, "cannot find the cgroup hierarchies in /proc/self/mountinfo");
+	else
+		r = pl_inspect_cgroup_exists(&root, path, e);
 	pl_cgroup_root_close(&root);
-	if (r == -ENOENT)
-		return plain_err(e, r, "no such cgroup: %s", path);
-	if (r < 0)
-		return pl_errf(e, r, "bad cgroup path %s", path);
-	return 0;
+	return r;
 }
 
 int pl_inspect_render(const struct pl_inspect_opts *o, struct pl_trace *t, char **out, size_t *len,

@@ -27,6 +27,13 @@ struct pl_inspect_opts {
 int pl_inspect_parse(int argc, char **argv, struct pl_inspect_opts *o, struct pl_err *e);
 void pl_inspect_usage(const char *cmd, FILE *f);
 
+/* --cgroup PATH, of show, explain and stats alike: a usage error (e filled, -EINVAL) for
+ * '' (the root, for an unset "$CG"; "/" is the root) and for "." or ".." in it. */
+int pl_inspect_cgroup_arg(const char *path, struct pl_err *e);
+/* 0 when PATH names a cgroup in some hierarchy, else -errno with e saying so in one line
+ * ("no such cgroup: PATH", and why when it is a file or a /sys/fs/cgroup path). */
+int pl_inspect_cgroup_exists(const struct pl_cgroup_root *root, const char *path, struct pl_err *e);
+
 /* "meminfo", "proc/meminfo", "/proc/meminfo", "pressure/cpu", "/sys/devices/system/cpu/online"
  * and paths below the mirrored sys/devices/system/cpu -> the path below the mount.
  * -ENOENT (with e) for a name proclensfs does not serve, -EINVAL for "." or "..". */

@@ -194,6 +194,23 @@ for bad in " 1" "1 " "+1" "1e0" "0x1"; do
 	err_case "stats --interval '$bad' is refused" 2 "^proclens stats: --interval wants seconds between 0.1 and 3600" \
 		stats --no-stream --interval "$bad"
 done
+# --cgroup: one check for show, explain and stats. ".." was "bad cgroup path ../..: Invalid
+# argument" (show, exit 1) and "no such cgroup: ../.." (stats); a file or a /sys/fs/cgroup
+# path said only "no such cgroup".
+for cmd in "show meminfo" "explain meminfo" "stats --no-stream"; do
+	# shellcheck disable=SC2086 # $cmd is the words of the command
+	err_case "${cmd%% *} --cgroup ../.. is a usage error" 2 \
+		"^proclens ${cmd%% *}: --cgroup '../..': no \".\" or \"..\" in PATH" $cmd --cgroup ../..
+	# shellcheck disable=SC2086
+	err_case "${cmd%% *} --cgroup '' is a usage error" 2 "^proclens ${cmd%% *}: --cgroup wants a path" $cmd --cgroup ""
+	# shellcheck disable=SC2086
+	err_case "${cmd%% *} --cgroup of a file says so" 1 \
+		"^proclens ${cmd%% *}: no such cgroup: /$name/cgroup.procs \(a file of a hierarchy, not a cgroup directory\)\$" \
+		$cmd --cgroup "/$name/cgroup.procs"
+	# shellcheck disable=SC2086
+	err_case "${cmd%% *} --cgroup /sys/fs/cgroup/... says PATH is from the roots" 1 \
+		"^proclens ${cmd%% *}: no such cgroup: ${cgs%% *} \(PATH is from the hierarchies' roots" $cmd --cgroup "${cgs%% *}"
+done
 err_case "show --pid given twice" 2 "^proclens show: --pid given twice\$" show meminfo --pid 1 --pid 2
 err_case "stats --interval given twice" 2 "^proclens stats: --interval given twice\$" stats -n -i 1 -i 2
 for args in "--pids-limit| 5" "--pids-limit|5 " "--pids-limit|+5" "--memory| 64M" "--cpus| 0.5" \
@@ -274,6 +291,14 @@ t_eq "stats shows its CPU quota" "$(jq -r .cpu_quota_cpus <<<"$row")" 0.5
 t_range "stats counts its pids" "$(jq -r .pids <<<"$row")" 1 10
 row=$(jq -c ".[] | select(.cgroup == \"/$name\")" <<<"$json")
 t_eq "stats shows a cgroup given by path" "$(jq -r .memory_limit_bytes <<<"$row")" $((256 * MiB))
+# One cgroup under several spellings is one row (it was one row each, as if several
+# containers), and a --cgroup naming a container stats finds is that container's row.
+json=$("$PROCLENS" stats --no-stream --json --cgroup "/$name" --cgroup "$name/" --cgroup "//$name" \
+	--cgroup "/proclens//$ctname/")
+t_eq "stats lists a cgroup given three ways once" \
+	"$(jq "[.[] | select(.cgroup | test(\"^/*$name/*\$\"))] | length" <<<"$json")" 1
+t_eq "stats lists a container also given by --cgroup once" \
+	"$(jq -c "[.[] | select(.cgroup | test(\"$ctname\")) | .name]" <<<"$json")" "[\"$ctname\"]"
 # A container that ends while stats samples it (its cgroup removed during --no-stream's
 # half second): left out, not listed with null (or "-", no controller) for every value.
 gone=proclens-test-gone-$$

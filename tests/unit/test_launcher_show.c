@@ -74,6 +74,40 @@ START_TEST(usage_errors)
 }
 END_TEST
 
+/* show, explain and stats check --cgroup alike (one check): '' is the root for an unset
+ * "$CG", ".." leaves the hierarchy ("bad cgroup path ../..: Invalid argument" at run time
+ * for show, "no such cgroup: ../.." for stats), "." names a cgroup twice. */
+START_TEST(cgroup_paths)
+{
+	static const char *const bad[] = {"", "../..", "..", "/a/../b", "/a/./b", ".", "/proclens/web/."};
+	static const char *const ok[] = {"/", "/proclens/web", "proclens/web/", "//a//b", "/a..b/.c"};
+	struct pl_inspect_opts o;
+	struct pl_stats_opts so;
+	struct pl_err e, e2;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *show[] = {"show", "meminfo", "--cgroup", (char *)bad[i], NULL};
+		char *stats[] = {"stats", "--cgroup", "/x", "-c", (char *)bad[i], NULL};
+
+		ck_assert_msg(parse(show, ARGC(show), &o, &e) == -EINVAL, "show --cgroup '%s' taken", bad[i]);
+		memset(&e2, 0, sizeof(e2));
+		ck_assert_msg(pl_stats_parse(ARGC(stats), stats, &so, &e2) == -EINVAL, "stats --cgroup '%s' taken",
+			      bad[i]);
+		ck_assert_str_eq(e.msg, e2.msg);
+		if (bad[i][0])
+			ck_assert_ptr_nonnull(strstr(e.msg, "no \".\" or \"..\" in PATH"));
+	}
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *show[] = {"explain", "meminfo", "-c", (char *)ok[i], NULL};
+		char *stats[] = {"stats", "--cgroup", (char *)ok[i], NULL};
+
+		ck_assert_int_eq(parse(show, ARGC(show), &o, &e), 0);
+		ck_assert_str_eq(o.cgroup, ok[i]);
+		ck_assert_int_eq(pl_stats_parse(ARGC(stats), stats, &so, &e), 0);
+	}
+}
+END_TEST
+
 /* A pid is decimal digits as the kernel writes it: " 5" (a script's field splitting),
  * "5 " and "05" were pid 5, and "+5" and "0x5" were refused only by luck of the parser. */
 START_TEST(pid_digits_only)
@@ -398,6 +432,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, pid_or_cgroup);
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, pid_digits_only);
+	tcase_add_test(tc, cgroup_paths);
 	tcase_add_test(tc, file_names);
 	tcase_add_test(tc, json_escaping);
 	tcase_add_test(tc, show_json);
