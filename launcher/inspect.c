@@ -232,6 +232,41 @@ static int reader_pidfd(pid_t pid)
 	return tgid == pid ? -EINVAL : pl_pidfd_open(tgid, 0);
 }
 
+#define PF_KTHREAD_FLAG 0x00200000u /* linux/sched.h PF_KTHREAD, field 9 of /proc/PID/stat */
+
+int pl_inspect_kernel_thread(const char *status_text, const char *stat_text)
+{
+	const char *p = stat_text ? strrchr(stat_text, ')') : NULL;
+	unsigned long flags;
+	uint64_t v;
+
+	/* "Kthread:" since Linux 6.0; before, the flags of /proc/PID/stat, past the name in
+	 * parentheses (which may hold blanks and ')') and six fields. */
+	if (status_text && pl_kv_get_u64(status_text, "Kthread:", &v) == 0)
+		return v != 0;
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return -EINVAL;
+	return (flags & PF_KTHREAD_FLAG) != 0;
+}
+
+/* A kernel thread reads no files: what --pid of one would show is no reader's, the host's
+ * numbers printed as if some process read them. 1 (its name in name), 0, or -errno. */
+static int kernel_thread(pid_t pid, char *name, size_t size)
+{
+	char status[8192], stat[1024], path[64];
+	const char *n;
+	int r = (int)pl_read_status(pid, status, sizeof(status));
+
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (pl_read_file_at_buf(AT_FDCWD, path, stat, sizeof(stat)) < 0)
+		stat[0] = '\0';
+	n = strncmp(status, "Name:\t", 6) == 0 ? status + 6 : "?";
+	snprintf(name, size, "%.*s", (int)strcspn(n, "\n"), n);
+	return pl_inspect_kernel_thread(status, stat[0] ? stat : NULL);
+}
+
 /* A pidfd polls readable once its process has exited (reaped or not). */
 static bool pidfd_exited(int pidfd)
 {
@@ -393,6 +428,7 @@ int pl_inspect_render(const struct pl_inspect_opts *o, struct pl_trace *t, char 
 	struct pl_fs_config cfg = {.cache_ms = 0, .view = {.cpu_count_from_quota = o->cpu_count_from_quota}};
 	_cleanup_close_ int pidfd = -1;
 	struct pl_fs *fs = NULL;
+	char kname[64];
 	bool exited;
 	int r, saved;
 
@@ -406,6 +442,10 @@ int pl_inspect_render(const struct pl_inspect_opts *o, struct pl_trace *t, char 
 			return plain_err(e, -ESRCH,
 					 "process %d has exited (a zombie not yet reaped by its parent)",
 					 (int)o->pid);
+		r = kernel_thread(o->pid, kname, sizeof(kname));
+		if (r > 0)
+			return plain_err(e, -EINVAL, "process %d is a kernel thread (%s): it reads no files",
+					 (int)o->pid, kname);
 	} else {
 		r = check_cgroup(o->cgroup, e);
 		if (r < 0)

@@ -39,6 +39,10 @@ int pl_inspect_cgroup_exists(const struct pl_cgroup_root *root, const char *path
  * -ENOENT (with e) for a name proclensfs does not serve, -EINVAL for "." or "..". */
 int pl_inspect_normalize(const char *in, char *out, size_t size, struct pl_err *e);
 
+/* Is this /proc/PID/status (and, for kernels before 6.0 without its Kthread line,
+ * /proc/PID/stat; NULL: unread) a kernel thread's? 1, 0, or -EINVAL when neither says. */
+int pl_inspect_kernel_thread(const char *status_text, const char *stat_text);
+
 /* The message for a failed render (r < 0), from what the trace saw: a missing controller
  * names the controller and the file. pid_exited: the process was seen to exit. */
 void pl_inspect_explain_error(const struct pl_inspect_opts *o, int r, const struct pl_trace *t,

@@ -235,6 +235,12 @@ sleep 0.5
 zpid=$(pgrep -P "$zparent" | head -n 1)
 err_case "a pid that has exited" 1 "process $zpid has exited" show meminfo --pid "$zpid"
 wait "$zparent"
+# A kernel thread reads no files: kthreadd's "numbers" were the host's, with exit 0.
+kt=$(ps -o pid= --ppid 2 | head -n 1 | tr -d ' ')
+err_case "show --pid of kthreadd" 1 "^proclens show: process 2 is a kernel thread \(kthreadd\): it reads no files\$" \
+	show meminfo --pid 2
+err_case "explain --pid of a kernel thread" 1 "^proclens explain: process $kt is a kernel thread \(.*\): it reads no files\$" \
+	explain stat --pid "$kt"
 # A pid exiting while we render: either the render completes first or the call says so.
 bad=""
 for ((i = 0; i < 20; i++)); do

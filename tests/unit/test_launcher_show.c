@@ -142,6 +142,23 @@ START_TEST(pid_digits_only)
 }
 END_TEST
 
+/* --pid of a kernel thread showed the host's numbers with exit 0, as if it read them. */
+START_TEST(kernel_threads)
+{
+	ck_assert_int_eq(pl_inspect_kernel_thread("Name:\tkthreadd\nUmask:\t0000\nState:\tS (sleeping)\n"
+						  "Tgid:\t2\nKthread:\t1\n", NULL), 1);
+	ck_assert_int_eq(pl_inspect_kernel_thread("Name:\tbash\nKthread:\t0\nPid:\t7\n", NULL), 0);
+	/* Before Linux 6.0: PF_KTHREAD (0x00200000) among the flags of /proc/PID/stat, past a
+	 * name that may hold blanks and parentheses. */
+	ck_assert_int_eq(pl_inspect_kernel_thread("Name:\tkworker/0:1\n",
+						  "42 (kworker/0:1) I 2 0 0 0 -1 69238880 0 0 0 0\n"), 1);
+	ck_assert_int_eq(pl_inspect_kernel_thread("Name:\ta) b\n", "42 (a) b (x)) S 1 42 42 0 -1 4194560 0\n"),
+			 0);
+	ck_assert_int_eq(pl_inspect_kernel_thread("Name:\tx\n", NULL), -EINVAL);
+	ck_assert_int_eq(pl_inspect_kernel_thread("Name:\tx\n", "42 (x) S"), -EINVAL);
+}
+END_TEST
+
 START_TEST(file_names)
 {
 	static const struct {
@@ -433,6 +450,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, pid_digits_only);
 	tcase_add_test(tc, cgroup_paths);
+	tcase_add_test(tc, kernel_threads);
 	tcase_add_test(tc, file_names);
 	tcase_add_test(tc, json_escaping);
 	tcase_add_test(tc, show_json);
