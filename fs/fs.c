@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +203,21 @@ fail:
 	return r;
 }
 
+/* Thousands of files opened and closed (a reader's storm) left their memory free but
+ * resident for good: glibc gives back only the top of each serving thread's arena, and a
+ * render cached later (or a file still open) pins what lies below it. 10000 files held
+ * and closed took the server from 2.2 to 3.7 MB. Once many were released, the free pages
+ * go back (malloc_trim walks every arena). */
+#define TRIM_AFTER_RELEASES 512
+
+static void trim_heap(struct pl_fs *fs)
+{
+	if (atomic_load_explicit(&fs->released_since_trim, memory_order_relaxed) < TRIM_AFTER_RELEASES)
+		return;
+	atomic_store_explicit(&fs->released_since_trim, 0, memory_order_relaxed);
+	malloc_trim(0);
+}
+
 static void *sampler_main(void *arg)
 {
 	struct pl_fs *fs = arg;
@@ -219,6 +235,7 @@ static void *sampler_main(void *arg)
 			break;
 		pthread_mutex_unlock(&fs->sampler_lock);
 		pl_containers_sample_loadavg(fs);
+		trim_heap(fs);
 		pthread_mutex_lock(&fs->sampler_lock);
 	}
 	pthread_mutex_unlock(&fs->sampler_lock);
@@ -807,6 +824,7 @@ void pl_fs_release(struct pl_fs *fs, struct pl_fs_file *f)
 	pl_container_put(fs, f->container);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
+	atomic_fetch_add_explicit(&fs->released_since_trim, 1, memory_order_relaxed);
 }
 
 /* Walk `path` from the root as the reader would, then open and read it whole. */

@@ -67,6 +67,8 @@ struct pl_fs {
 	bool sampler_stop; /* under sampler_lock */
 	pthread_mutex_t sampler_lock;
 	pthread_cond_t sampler_wake;
+	/* Open files released since the sampler last gave free heap pages back. */
+	atomic_uint released_since_trim;
 };
 
 int pl_containers_init(struct pl_containers *cs);
