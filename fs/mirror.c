@@ -97,9 +97,15 @@ static int add_node_locked(struct pl_mirrors *m, const char *host_rel, mode_t ty
 	}
 	nd->type = type;
 	nd->spec = spec;
-	nd->content = S_ISREG(type) && pl_mirror_specs[spec].renumber_cpus
-			      ? pl_mirror_content_of(base ? base + 1 : host_rel)
-			      : PL_MIRROR_VERBATIM;
+	if (S_ISREG(type) && pl_mirror_specs[spec].renumber_cpus) {
+		const char *root = pl_mirror_specs[spec].host_rel;
+		bool at_root = base && (size_t)(base - host_rel) == strlen(root) &&
+			       strncmp(host_rel, root, strlen(root)) == 0;
+
+		nd->content = pl_mirror_content_of(base ? base + 1 : host_rel, at_root);
+	} else {
+		nd->content = PL_MIRROR_VERBATIM;
+	}
 	m->node[m->n] = nd;
 	m->slot[s] = (uint32_t)m->n + 1;
 	*idx = (uint32_t)m->n++;
@@ -140,12 +146,13 @@ const struct pl_mirror_node *pl_mirrors_get(struct pl_mirrors *m, uint32_t idx)
 	return nd;
 }
 
-enum pl_mirror_content pl_mirror_content_of(const char *name)
+enum pl_mirror_content pl_mirror_content_of(const char *name, bool at_root)
 {
-	/* Files whose content names CPUs by host number (topology, caches, cpufreq, and the
-	 * top-level isolated/offline/nohz_full lists). */
-	static const char *const lists[] = { "offline", "isolated", "nohz_full", "related_cpus", "affected_cpus",
-					     "freqdomain_cpus" };
+	/* Files whose content names CPUs by host number: topology, caches, cpufreq's, and the
+	 * lists at the top. `enabled` (Linux 6.10) was shown as it is, so a container with one
+	 * CPU read the host's "0-1" there beside "0" in online, possible and present. */
+	static const char *const root_lists[] = { "offline", "isolated", "nohz_full", "enabled" };
+	static const char *const lists[] = { "related_cpus", "affected_cpus", "freqdomain_cpus" };
 	static const char *const masks[] = { "thread_siblings", "core_siblings", "core_cpus", "die_cpus",
 					     "package_cpus", "cluster_cpus", "shared_cpu_map", "book_siblings",
 					     "drawer_siblings" };
@@ -153,6 +160,9 @@ enum pl_mirror_content pl_mirror_content_of(const char *name)
 
 	if (len > 5 && strcmp(name + len - 5, "_list") == 0)
 		return PL_MIRROR_CPULIST;
+	for (size_t i = 0; at_root && i < sizeof(root_lists) / sizeof(root_lists[0]); i++)
+		if (strcmp(name, root_lists[i]) == 0)
+			return PL_MIRROR_CPULIST;
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		if (strcmp(name, lists[i]) == 0)
 			return PL_MIRROR_CPULIST;

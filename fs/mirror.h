@@ -52,7 +52,8 @@ void pl_mirrors_destroy(struct pl_mirrors *m);
 int pl_mirrors_intern(struct pl_mirrors *m, const char *host_rel, mode_t type, uint32_t spec, uint32_t *idx);
 const struct pl_mirror_node *pl_mirrors_get(struct pl_mirrors *m, uint32_t idx);
 
-/* How a file's content must be treated, from its name ("thread_siblings_list"...). */
-enum pl_mirror_content pl_mirror_content_of(const char *name);
+/* How a file's content must be treated, from its name ("thread_siblings_list"...) and
+ * whether it is at the mirror's top (where "offline", "enabled"... are CPU lists). */
+enum pl_mirror_content pl_mirror_content_of(const char *name, bool at_root);
 /* "cpu12" -> 12; -1 for anything else ("cpufreq", "cpu", "cpu1a"). */
 int pl_mirror_cpu_number(const char *name);

@@ -103,13 +103,18 @@ START_TEST(mirror_names_and_contents)
 	ck_assert_int_eq(pl_mirror_cpu_number("cpufreq"), -1);
 	ck_assert_int_eq(pl_mirror_cpu_number("cpu01"), -1);
 	ck_assert_int_eq(pl_mirror_cpu_number("cpu1a"), -1);
-	ck_assert_int_eq(pl_mirror_content_of("thread_siblings_list"), PL_MIRROR_CPULIST);
-	ck_assert_int_eq(pl_mirror_content_of("shared_cpu_list"), PL_MIRROR_CPULIST);
-	ck_assert_int_eq(pl_mirror_content_of("isolated"), PL_MIRROR_CPULIST);
-	ck_assert_int_eq(pl_mirror_content_of("core_cpus"), PL_MIRROR_CPUMASK);
-	ck_assert_int_eq(pl_mirror_content_of("shared_cpu_map"), PL_MIRROR_CPUMASK);
-	ck_assert_int_eq(pl_mirror_content_of("core_id"), PL_MIRROR_VERBATIM);
-	ck_assert_int_eq(pl_mirror_content_of("kernel_max"), PL_MIRROR_VERBATIM);
+	ck_assert_int_eq(pl_mirror_content_of("thread_siblings_list", false), PL_MIRROR_CPULIST);
+	ck_assert_int_eq(pl_mirror_content_of("shared_cpu_list", false), PL_MIRROR_CPULIST);
+	ck_assert_int_eq(pl_mirror_content_of("isolated", true), PL_MIRROR_CPULIST);
+	ck_assert_int_eq(pl_mirror_content_of("enabled", true), PL_MIRROR_CPULIST);
+	ck_assert_int_eq(pl_mirror_content_of("offline", true), PL_MIRROR_CPULIST);
+	ck_assert_int_eq(pl_mirror_content_of("nohz_full", true), PL_MIRROR_CPULIST);
+	/* below the top, a file called so is no list of ours */
+	ck_assert_int_eq(pl_mirror_content_of("enabled", false), PL_MIRROR_VERBATIM);
+	ck_assert_int_eq(pl_mirror_content_of("core_cpus", false), PL_MIRROR_CPUMASK);
+	ck_assert_int_eq(pl_mirror_content_of("shared_cpu_map", false), PL_MIRROR_CPUMASK);
+	ck_assert_int_eq(pl_mirror_content_of("core_id", false), PL_MIRROR_VERBATIM);
+	ck_assert_int_eq(pl_mirror_content_of("kernel_max", true), PL_MIRROR_VERBATIM);
 }
 END_TEST
 
@@ -127,12 +132,20 @@ START_TEST(mirror_nodes_are_interned_once)
 	ck_assert_int_eq(pl_mirrors_get(&m, b)->content, PL_MIRROR_CPULIST);
 	ck_assert_int_eq(pl_mirrors_get(&m, a)->content, PL_MIRROR_VERBATIM);
 	ck_assert_ptr_null(pl_mirrors_get(&m, 99));
+	/* The top's CPU lists are renumbered (enabled was not); a file of that name below is
+	 * not taken for one. The loop below counts from index 2: these take 99 and up. */
+	ck_assert_int_eq(pl_mirrors_intern(&m, "devices/system/cpu/enabled", S_IFREG, 0, &c), 0);
+	ck_assert_int_eq(pl_mirrors_get(&m, c)->content, PL_MIRROR_CPULIST);
+	ck_assert_int_eq(pl_mirrors_intern(&m, "devices/system/cpu/cpu2/enabled", S_IFREG, 0, &c), 0);
+	ck_assert_int_eq(pl_mirrors_get(&m, c)->content, PL_MIRROR_VERBATIM);
+	ck_assert_int_eq(pl_mirrors_intern(&m, "devices/system/cpufoo/enabled", S_IFREG, 0, &c), 0);
+	ck_assert_int_eq(pl_mirrors_get(&m, c)->content, PL_MIRROR_VERBATIM);
 	/* Enough nodes to grow the hash table several times. */
 	for (int i = 0; i < 5000; i++) {
 		char path[64];
 		snprintf(path, sizeof(path), "devices/x/%d", i);
 		ck_assert_int_eq(pl_mirrors_intern(&m, path, S_IFREG, 0, &c), 0);
-		ck_assert_uint_eq(c, (unsigned)i + 2);
+		ck_assert_uint_eq(c, (unsigned)i + 5);
 	}
 	ck_assert_int_eq(pl_mirrors_intern(&m, "devices/system/cpu/cpu2", S_IFDIR, 0, &c), 0);
 	ck_assert_uint_eq(c, a);
