@@ -27,8 +27,8 @@
 #define NO_STREAM_SAMPLE_NS (UINT64_C(500) * 1000000)
 
 struct stats_row {
-	char name[128];	  /* container name, or the cgroup path for --cgroup rows */
-	char cgroup[300]; /* "/proclens/web" */
+	char name[PL_STATS_PATH_MAX];	/* container name, or the cgroup path for --cgroup rows */
+	char cgroup[PL_STATS_PATH_MAX]; /* "/proclens/web" */
 	struct pl_cgroup cg;
 	struct pl_loadavg loadavg;
 	bool have_prev;
@@ -170,7 +170,7 @@ static void table_line(struct pl_buf *out, unsigned cols, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void table_line(struct pl_buf *out, unsigned cols, const char *fmt, ...)
 {
-	char line[512];
+	char line[PL_STATS_PATH_MAX + 128]; /* the longest name and the columns: cut at 512 before */
 	va_list ap;
 	int n;
 
@@ -407,7 +407,8 @@ static int cmp_rows(const void *a, const void *b)
 static int cgroup_gone(struct pl_err *e, const char *path)
 {
 	e->err = ESTALE;
-	snprintf(e->msg, sizeof(e->msg), "cgroup %s is gone", path);
+	/* A path longer than the message is cut, and says so. */
+	snprintf(e->msg, sizeof(e->msg), "cgroup %.400s%s is gone", path, strlen(path) > 400 ? "..." : "");
 	return -ESTALE;
 }
 

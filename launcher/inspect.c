@@ -129,6 +129,9 @@ int pl_inspect_cgroup_arg(const char *path, struct pl_err *e)
 	/* "" would name the root: the host's numbers for an unset "$CG". */
 	if (!path[0])
 		return pl_usagef(e, "--cgroup wants a path (\"/\" for the root), not ''");
+	if (strlen(path) >= PL_STATS_PATH_MAX)
+		return pl_usagef(e, "--cgroup '%.32s...': longer than a path can be (%d bytes)", path,
+				 PL_STATS_PATH_MAX - 1);
 	/* ".." would leave the hierarchy (the cgroup module refuses it as EINVAL, which read
 	 * "bad cgroup path ../..: Invalid argument", or "no such cgroup"); "." names a
 	 * cgroup under a second name. */

@@ -28,7 +28,8 @@ int pl_inspect_parse(int argc, char **argv, struct pl_inspect_opts *o, struct pl
 void pl_inspect_usage(const char *cmd, FILE *f);
 
 /* --cgroup PATH, of show, explain and stats alike: a usage error (e filled, -EINVAL) for
- * '' (the root, for an unset "$CG"; "/" is the root) and for "." or ".." in it. */
+ * '' (the root, for an unset "$CG"; "/" is the root), for "." or ".." in it, and for one
+ * of PL_STATS_PATH_MAX bytes or more (no path is that long). */
 int pl_inspect_cgroup_arg(const char *path, struct pl_err *e);
 /* 0 when PATH names a cgroup in some hierarchy, else -errno with e saying so in one line
  * ("no such cgroup: PATH", and why when it is a file or a /sys/fs/cgroup path). */
@@ -84,10 +85,15 @@ struct pl_stats_opts {
 /* Returns 1 for --help (usage printed), 0 when o is ready, -EINVAL with e filled. */
 int pl_stats_parse(int argc, char **argv, struct pl_stats_opts *o, struct pl_err *e);
 
+/* A --cgroup path and a row's name fit whole (pl_inspect_cgroup_arg refuses longer): they
+ * were cut to 299 and 127 bytes, and a long cgroup path was shown and put in the JSON as
+ * another, shorter one. */
+#define PL_STATS_PATH_MAX 4096 /* PATH_MAX */
+
 /* One container's reading; a have_ flag is false where its cgroup lacks the controller. */
 struct pl_stats_sample {
-	char name[128];
-	char cgroup[300];
+	char name[PL_STATS_PATH_MAX];
+	char cgroup[PL_STATS_PATH_MAX];
 	bool have_memory, have_cpu_limits, have_cpu_percent, have_pids, have_load;
 	uint64_t memory_used_bytes, memory_limit_bytes; /* limit PL_UNLIMITED: none */
 	uint64_t host_memory_bytes;			/* MEM % of this without a limit */

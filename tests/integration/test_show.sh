@@ -297,6 +297,19 @@ t_eq "stats shows its CPU quota" "$(jq -r .cpu_quota_cpus <<<"$row")" 0.5
 t_range "stats counts its pids" "$(jq -r .pids <<<"$row")" 1 10
 row=$(jq -c ".[] | select(.cgroup == \"/$name\")" <<<"$json")
 t_eq "stats shows a cgroup given by path" "$(jq -r .memory_limit_bytes <<<"$row")" $((256 * MiB))
+# A --cgroup path longer than 300 bytes: its row had the path cut to 299 bytes (the JSON's
+# "cgroup" named another cgroup) and its name to 127.
+long=$name-$(printf 'l%.0s' $(seq 150))
+sub=$(printf 's%.0s' $(seq 200))
+if T_CG_AT_ROOT=1 t_cg_make "$long"; then
+	for d in $T_CG; do mkdir "$d/$sub" && t_defer "rmdir '$d/$sub'"; done
+	json=$("$PROCLENS" stats --no-stream --json --cgroup "/$long/$sub")
+	t_eq "stats keeps a long --cgroup path whole" \
+		"$(jq -r "[.[] | select(.cgroup | test(\"$sub\")) | .cgroup, .name] | join(\" \")" <<<"$json")" \
+		"/$long/$sub /$long/$sub"
+else
+	t_fail "cannot make test cgroup $long"
+fi
 # One cgroup under several spellings is one row (it was one row each, as if several
 # containers), and a --cgroup naming a container stats finds is that container's row.
 json=$("$PROCLENS" stats --no-stream --json --cgroup "/$name" --cgroup "$name/" --cgroup "//$name" \

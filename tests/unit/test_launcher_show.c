@@ -389,6 +389,46 @@ START_TEST(stats_table_fits)
 }
 END_TEST
 
+/* A long --cgroup path is its row's name whole, and its line keeps every column (the name
+ * was cut to 127 bytes and the line to 511, losing the columns after it). */
+START_TEST(stats_long_names)
+{
+	static struct pl_stats_sample rows[1];
+	struct pl_buf b;
+	size_t n = 0;
+
+	memset(rows, 0, sizeof(rows));
+	n += (size_t)snprintf(rows[0].name, sizeof(rows[0].name), "/proclens-test");
+	while (n < 3000)
+		n += (size_t)snprintf(rows[0].name + n, sizeof(rows[0].name) - n, "/%0100d", 0);
+	snprintf(rows[0].cgroup, sizeof(rows[0].cgroup), "%s", rows[0].name);
+	rows[0].have_pids = true;
+	rows[0].pids = 7;
+	rows[0].have_load = true;
+	rows[0].load = 3;
+	pl_buf_init(&b);
+	pl_stats_format_table(rows, 1, 0, 0, &b);
+	ck_assert_ptr_nonnull(strstr(b.data, rows[0].name));
+	ck_assert_ptr_nonnull(strstr(b.data, "      7     3\n"));
+	pl_buf_free(&b);
+	{
+		char *long_cg = malloc(PL_STATS_PATH_MAX + 1);
+		char *argv[] = {"stats", "--cgroup", long_cg, NULL};
+		struct pl_stats_opts o;
+		struct pl_err e = {0};
+
+		memset(long_cg, 'a', PL_STATS_PATH_MAX);
+		long_cg[0] = '/';
+		long_cg[PL_STATS_PATH_MAX] = '\0';
+		ck_assert_int_eq(pl_stats_parse(ARGC(argv), argv, &o, &e), -EINVAL);
+		ck_assert_ptr_nonnull(strstr(e.msg, "longer than a path can be"));
+		long_cg[PL_STATS_PATH_MAX - 1] = '\0';
+		ck_assert_int_eq(pl_stats_parse(ARGC(argv), argv, &o, &e), 0);
+		free(long_cg);
+	}
+}
+END_TEST
+
 START_TEST(stats_json)
 {
 	struct pl_stats_sample rows[2];
@@ -460,6 +500,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stats_table);
 	tcase_add_test(tc, stats_table_fits);
 	tcase_add_test(tc, stats_json);
+	tcase_add_test(tc, stats_long_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
