@@ -11,4 +11,4 @@ apt-get update -q
 apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config \
 	libfuse3-dev fuse3 libcap-dev check \
-	procps util-linux bsdutils iproute2 busybox-static kmod jq
+	procps util-linux bsdutils iproute2 busybox-static kmod jq python3
