@@ -181,6 +181,31 @@ START_TEST(v2_memory_limit_of_an_ancestor)
 }
 END_TEST
 
+/* A pod's limit nearly used by its other containers: MemFree and MemAvailable say they are
+ * what the pod leaves, with the pod's usage among their sources (both versions). */
+START_TEST(memory_left_by_a_pod)
+{
+	const char *trees[] = {CGFIX "/v1", CGFIX "/v2"};
+	const char *usage[] = {"memory.usage_in_bytes of /pod (503316480)", "memory.current of /pod (503316480)"};
+
+	for (size_t i = 0; i < PL_ARRAY_SIZE(trees); i++) {
+		struct traced x;
+		char *text;
+
+		traced_run(&x, trees[i], "pod/app", "proc/meminfo", true);
+		ck_assert_int_eq(x.r, 0);
+		ck_assert_str_eq(field(&x.t, "MemFree")->value, "32768 kB");
+		text = explain_text(&x, "proc/meminfo", "/pod/app");
+		ck_assert(has(text, "MemFree:           32768 kB\n    = what an ancestor's memory limit leaves"));
+		ck_assert(has(text, usage[i]));
+		ck_assert(has(text, "MemAvailable:"));
+		ck_assert(has(text, "= what an ancestor's memory limit leaves, with the page cache"));
+		free(text);
+		traced_close(&x);
+	}
+}
+END_TEST
+
 START_TEST(v2_unlimited_says_no_level_sets_one)
 {
 	struct traced x;
@@ -344,6 +369,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, v1_memory_limit_of_the_cgroup_itself);
 	tcase_add_test(tc, v1_memory_limit_of_an_ancestor);
 	tcase_add_test(tc, v2_memory_limit_of_an_ancestor);
+	tcase_add_test(tc, memory_left_by_a_pod);
 	tcase_add_test(tc, v2_unlimited_says_no_level_sets_one);
 	tcase_add_test(tc, v1_cpu_quota_of_an_ancestor);
 	tcase_add_test(tc, v2_cpu_quota_of_an_ancestor);
