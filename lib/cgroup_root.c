@@ -347,9 +347,133 @@ int pl_cgroup_root_detect_from(struct pl_cgroup_root *r, const char *mountinfo, 
 	return root_finish(r, k);
 }
 
+/* Whether fd is the root of a hierarchy mounted there whole: a cgroup file system of that
+ * magic, a mount's root, and the hierarchy's own root (kernfs numbers it 1 in the low 32
+ * bits of the inode, a generation above them on some kernels; a bind mount of a cgroup
+ * below, as a container without a cgroup namespace has, is not). */
+static bool is_whole_hierarchy(int fd, long magic)
+{
+	struct statfs sfs;
+	struct statx stx;
+
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != magic)
+		return false;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0)
+		return false;
+	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) && (uint32_t)stx.stx_ino == 1;
+}
+
+static int open_whole_hierarchy(const char *path, long magic)
+{
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 && !is_whole_hierarchy(fd, magic)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One /proc/self/cgroup line of a v1 hierarchy carrying some of our controllers
+ * ("4:cpu,cpuacct:/path"), taken from /sys/fs/cgroup/<its controllers>. -EAGAIN when it
+ * is not there whole. */
+static int take_usual_v1(struct pl_cgroup_root *r, const char *ctrls, size_t len)
+{
+	_cleanup_close_ int fd = -1;
+	char list[256], path[300];
+	bool ours = false;
+
+	if (len == 0 || len >= sizeof(list))
+		return len == 0 ? 0 : -EAGAIN;
+	memcpy(list, ctrls, len);
+	list[len] = '\0';
+	for (int c = 0; c < PL_CTRL_COUNT; c++)
+		ours = ours || list_has(list, v1_names[c], ',');
+	if (!ours)
+		return 0; /* name=systemd, devices, freezer... */
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", list);
+	fd = open_whole_hierarchy(path, CGROUP_SUPER_MAGIC);
+	if (fd < 0)
+		return -EAGAIN;
+	for (int c = 0; c < PL_CTRL_COUNT; c++) {
+		int k;
+
+		if (!list_has(list, v1_names[c], ',') || r->v1_fd[c] >= 0)
+			continue;
+		k = set_v1(r, c, fd, "/");
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
+/* The usual layouts, without /proc/self/mountinfo: reading it costs a container start
+ * 100-250 us on this VM, and holds the mount namespace's lock against the new container's
+ * own mounts meanwhile. Every hierarchy /proc/self/cgroup lists with one of our controllers
+ * must be at /sys/fs/cgroup/<its controllers>, and cgroup2, when listed, at /sys/fs/cgroup
+ * (pure v2) or /sys/fs/cgroup/unified (hybrid), each mounted there whole
+ * (is_whole_hierarchy). That is the result mountinfo gives for these layouts; anything
+ * else (another place, a sub-cgroup bound, a cgroup namespace's mount) is -EAGAIN, and
+ * mountinfo decides. */
+static int detect_usual(struct pl_cgroup_root *r)
+{
+	_cleanup_free_ char *text = NULL;
+	bool v2_listed = false;
+
+	if (pl_read_file_at(AT_FDCWD, "/proc/self/cgroup", &text) < 0)
+		return -EAGAIN;
+	for (char *line = text, *eol; line && *line; line = eol) {
+		char *c1, *c2;
+		int k;
+
+		eol = strchr(line, '\n');
+		if (eol)
+			*eol++ = '\0';
+		c1 = strchr(line, ':');
+		c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			return -EAGAIN;
+		if (c1 - line == 1 && line[0] == '0' && c2 == c1 + 1) {
+			v2_listed = true;
+			continue;
+		}
+		k = take_usual_v1(r, c1 + 1, (size_t)(c2 - c1 - 1));
+		if (k < 0)
+			return k;
+	}
+	if (v2_listed) {
+		r->v2_fd = open_whole_hierarchy("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC);
+		if (r->v2_fd < 0)
+			r->v2_fd = open_whole_hierarchy("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC);
+		if (r->v2_fd < 0)
+			return -EAGAIN;
+		r->v2_mount_root = strdup("/");
+		if (!r->v2_mount_root)
+			return -ENOMEM;
+	}
+	for (int c = 0; c < PL_CTRL_COUNT; c++)
+		if (r->v1_fd[c] >= 0)
+			return 0;
+	return r->v2_fd >= 0 ? 0 : -EAGAIN;
+}
+
+int pl_cgroup_root_detect_usual(struct pl_cgroup_root *r)
+{
+	int k;
+
+	pl_cgroup_root_init(r);
+	k = detect_usual(r);
+	if (k == -EAGAIN)
+		pl_cgroup_root_close(r);
+	return k == -EAGAIN ? k : root_finish(r, k);
+}
+
 int pl_cgroup_root_detect(struct pl_cgroup_root *r)
 {
-	return pl_cgroup_root_detect_from(r, "/proc/self/mountinfo", NULL);
+	int k = pl_cgroup_root_detect_usual(r);
+
+	return k != -EAGAIN ? k : pl_cgroup_root_detect_from(r, "/proc/self/mountinfo", NULL);
 }
 
 static int open_dir_v1(struct pl_cgroup_root *r, int dir_fd)

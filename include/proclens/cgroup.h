@@ -43,6 +43,10 @@ struct pl_cgroup_root {
 /* Find the hierarchies from /proc/self/mountinfo. -ENOENT when no hierarchy serving any of
  * our controllers is mounted. A hierarchy mounted twice: the first mount listed wins. */
 int pl_cgroup_root_detect(struct pl_cgroup_root *r);
+/* The usual layouts only (systemd's: v1 controllers at /sys/fs/cgroup/<controllers>,
+ * cgroup2 at /sys/fs/cgroup or /sys/fs/cgroup/unified), found without reading mountinfo;
+ * pl_cgroup_root_detect tries it first. -EAGAIN for any other layout. */
+int pl_cgroup_root_detect_usual(struct pl_cgroup_root *r);
 /* Same from another mountinfo file; mount targets are opened below sysroot (NULL = "/").
  * For tests and for looking at another mount namespace through /proc/PID/root. */
 int pl_cgroup_root_detect_from(struct pl_cgroup_root *r, const char *mountinfo, const char *sysroot);

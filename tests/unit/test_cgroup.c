@@ -1061,6 +1061,33 @@ START_TEST(live_detect_self)
 		}
 	ck_assert(any);
 	pl_cgroup_free(&cg);
+	/* The usual layouts are found without mountinfo: the same hierarchies as mountinfo's. */
+	pl_cgroup_root_close(&r);
+	if (stat("/sys/fs/cgroup/memory/cgroup.procs", &st) == 0 || stat("/sys/fs/cgroup/cgroup.procs", &st) == 0)
+		ck_assert_int_eq(pl_cgroup_root_detect_usual(&r), 0); /* systemd's layouts */
+	else if (pl_cgroup_root_detect(&r) < 0)
+		ck_abort();
+	{
+		struct pl_cgroup_root m;
+
+		ck_assert_int_eq(pl_cgroup_root_detect_from(&m, "/proc/self/mountinfo", NULL), 0);
+		for (int c = 0; c < PL_CTRL_COUNT; c++) {
+			int a = pl_cgroup_root_fd(&r, c), b = pl_cgroup_root_fd(&m, c);
+			struct stat sa, sb;
+
+			ck_assert_msg((a >= 0) == (b >= 0), "%s: %d against mountinfo's %d", pl_controller_name(c), a, b);
+			ck_assert(r.on_v2[c] == m.on_v2[c]);
+			if (a < 0)
+				continue;
+			ck_assert_int_eq(fstat(a, &sa), 0);
+			ck_assert_int_eq(fstat(b, &sb), 0);
+			ck_assert_msg(sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino, "%s: another directory",
+				      pl_controller_name(c));
+			ck_assert_str_eq(r.on_v2[c] ? r.v2_mount_root : r.v1_mount_root[c],
+					 m.on_v2[c] ? m.v2_mount_root : m.v1_mount_root[c]);
+		}
+		pl_cgroup_root_close(&m);
+	}
 	pl_cgroup_root_close(&r);
 }
 END_TEST
