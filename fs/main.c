@@ -76,7 +76,7 @@ static int parse_uint(const char *opt, const char *s, unsigned max, unsigned *ou
 {
 	uint64_t v;
 
-	if (pl_parse_u64(s, &v) < 0 || v > max) {
+	if (pl_parse_arg_u64(s, max, &v) < 0) {
 		fprintf(stderr, "proclensfs: %s: invalid value '%s' (a whole number up to %u)\n", opt, s, max);
 		return -EINVAL;
 	}

@@ -233,6 +233,11 @@ t_check "a mount point that is a file is refused" test "$rc" -ne 0
 t_match "and the reason is given" "$err" 'not a directory'
 err=$("$PROCLENSFS" --cache-ms abc "$tmp/x" 2>&1); rc=$?
 t_eq "a bad --cache-ms exits 2" "$rc" 2
+for v in " 5" "5 " "+5" "05" "0x5" "5e0" "-1" "60001"; do
+	err=$("$PROCLENSFS" --cache-ms "$v" "$tmp/x" 2>&1); rc=$?
+	t_eq "--cache-ms '$v' is refused (exit 2), not read as a number" "$rc" 2
+done
+t_match "and the value is named" "$err" "--cache-ms: invalid value '60001'"
 err=$("$PROCLENSFS" --transport=fast "$tmp/x" 2>&1); rc=$?
 t_eq "a bad --transport exits 2" "$rc" 2
 t_match "and names the choices" "$err" 'auto, dev, uring'
