@@ -223,7 +223,7 @@ PY
 hidden=$(for c in $(seq 0 $((last_cpu - 1))); do printf 'cpu%s ' $((c + 1)); done)
 out=$(t_in_container "$mnt" "$onecpu" "python3 '$py/names.py' '$cpudir' $hidden 2>&1")
 t_eq "sys mirror: no stat, lstat, readlink, open of .., odd, long, out-of-range names or hidden CPUs${hidden:+ ($hidden)}" "$out" "nothing served"
-out=$(t_in_container "$mnt" "$onecpu" "cd '$cpudir' && for f in online possible present enabled offline; do printf '%s=%s ' \$f \"\$(cat \$f 2>&1)\"; done; echo; cat cpu0/topology/thread_siblings_list; readlink cpu0/subsystem; cd cpu0/.. && ls -d cpu*[0-9]")
+out=$(t_in_container "$mnt" "$onecpu" "cd '$cpudir' && for f in online possible present enabled offline; do [ -e \$f ] && printf '%s=%s ' \$f \"\$(cat \$f 2>&1)\"; done; echo; cat cpu0/topology/thread_siblings_list; readlink cpu0/subsystem; cd cpu0/.. && ls -d cpu*[0-9]")
 t_match "sys mirror: enabled (Linux 6.10) is renumbered like online, possible and present" "$out" \
 	'^online=0 possible=0 present=0 (enabled=0 )?offline= $'
 t_match "sys mirror: topology lists renumbered, symlinks read as the host's, .. of cpu0 is the mirror" \
@@ -245,11 +245,11 @@ def opener(n):
             errs.append(e.errno)
             if len(errs) == 1:
                 print('open failed:', e, flush=True)
-ts = [threading.Thread(target=opener, args=(1000,)) for _ in range(16)]
+ts = [threading.Thread(target=opener, args=(500,)) for _ in range(16)]
 [t.start() for t in ts]
 [t.join() for t in ts]
 held = []
-for i in range(10000):
+for i in range(6000):
     try:
         held.append(os.open(files[i % len(files)], os.O_RDONLY))
     except OSError as e:
@@ -287,25 +287,138 @@ storm() {
 	read -r rss_held fds_held < <(server_mem)
 	wait $job
 }
-# settled: the sampler gives free pages back every 5 s once enough files were released
+# settle BOUND: wait (up to 40 s: the kernel sends the RELEASE of 6000 files in the
+# background, slowly in the v2 VM) for the server's RSS to come down to BOUND kB; the
+# sampler gives free pages back every 5 s once enough files were released.
 settle() {
 	local i
-	for ((i = 0; i < 24; i++)); do
+	for ((i = 0; i < 80; i++)); do
 		sleep 0.5
 		read -r rss_after fds_after < <(server_mem)
-		[ "$rss_after" -le $((rss0 + 768)) ] && [ "$i" -ge 2 ] && break
+		[ "$rss_after" -le "$1" ] && [ "$i" -ge 2 ] && break
 	done
 }
 storm
-t_eq "storm: 16 threads open and close 16000 files, 10000 held, 20 forks close them" "$(cat "$tmp/storm.out")" "held 10000, errors 0"
+t_eq "storm: 16 threads open and close 8000 files, 6000 held, 20 forks close them" "$(cat "$tmp/storm.out")" "held 6000, errors 0"
 t_range "storm: the server's descriptors do not follow the open files (held: $fds_held)" "$fds_held" 1 $((fds0 + 140))
-settle
-t_range "storm: the server's RSS returns within 768 kB of $rss0 kB (held: $rss_held)" "$rss_after" 1 $((rss0 + 768))
+# Most of what the storm took comes back (it stayed for good before: 2.2 MB, 3.7 held, 3.7
+# after).
+back=$((rss0 + (rss_held - rss0) / 2))
+settle $back
+t_range "storm: the server's RSS returns from $rss_held kB held to at most half way to $rss0 kB" "$rss_after" 1 $back
 rss1=$rss_after
+# Each storm is a new container (pid namespace), remembered a while with its memo and its
+# readers' pidfds (at most 128 of those): a little more each time, never the files' worth.
 storm
-settle
-t_range "storm again: no growth (RSS $rss_after kB after, $rss1 before)" "$rss_after" 1 $((rss1 + 256))
+settle $((rss1 + 512))
+t_range "storm again: no more than its container's worth kept (RSS $rss_after kB after, $rss1 before)" "$rss_after" 1 $((rss1 + 512))
 t_range "storm again: descriptors back to at most the readers' slots above $fds0" "$fds_after" 1 $((fds0 + 140))
 t_eq "storm: the server never restarted" "$(t_fs_server "$(cat "$mnt.pid")")" "$server"
 
+
+# ---- readers killed while reading ----
+cat >"$py/killstorm.py" <<'PY'
+import os, random, signal, sys, threading, time
+mnt, rounds = sys.argv[1], int(sys.argv[2])
+files = [mnt + '/proc/' + f for f in ('meminfo', 'stat', 'cpuinfo', 'uptime', 'loadavg', 'diskstats')]
+files += [mnt + '/sys/devices/system/cpu/online', mnt + '/sys/devices/system/cpu/cpu0/topology/core_cpus_list']
+def reader():
+    signal.signal(signal.SIGUSR1, lambda *a: None)  # a signal mid-read: FUSE_INTERRUPT
+    def loop(k):
+        fds = [os.open(f, os.O_RDONLY) for f in files]
+        for i in range(100000):
+            for fd in fds:
+                os.pread(fd, 65536, 0)
+                os.pread(fd, 100, 50)
+            if k % 2 and i == 20:
+                return  # the thread ends, its files stay open
+    ts = [threading.Thread(target=loop, args=(k,)) for k in range(4)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    os._exit(0)
+for r in range(rounds):
+    pid = os.fork()
+    if pid == 0:
+        reader()
+    time.sleep(random.uniform(0.002, 0.03))
+    for _ in range(r % 3):
+        os.kill(pid, signal.SIGUSR1)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+print('killed %d' % rounds)
+PY
+read -r rss0 fds0 < <(server_mem)
+out=$(t_in_container "$mnt" "$onecpu" "timeout 120 python3 '$py/killstorm.py' '$mnt' 100 2>&1")
+t_eq "100 readers of 4 threads SIGKILLed mid-read (some signalled first, some threads gone with files open)" "$out" "killed 100"
+settle $((rss0 + 768))
+t_eq "killed readers: the server never restarted" "$(t_fs_server "$(cat "$mnt.pid")")" "$server"
+t_range "killed readers: the server's RSS within 768 kB of $rss0 kB" "$rss_after" 1 $((rss0 + 768))
+t_range "killed readers: descriptors at most the readers' slots above $fds0" "$fds_after" 1 $((fds0 + 140))
+
+# ---- io_uring: reads done by the kernel's io-wq workers, inside the container ----
+uring=$BUILD/tests/helpers/uringread
+if [ ! -x "$uring" ]; then
+	t_fail "no $uring (run make)"
+elif ! "$uring" /proc/self/stat >/dev/null 2>&1; then
+	t_log "io_uring unavailable here ($(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null)): its attacks skipped"
+else
+	out=$(t_in_container "$mnt" "$onecpu" "'$uring' '$mnt/proc/meminfo'; '$uring' '$mnt/proc/cpuinfo' 4096; '$uring' '$cpudir/online' 2; '$uring' '$cpudir/cpu0/topology/core_cpus_list' 512" 2>&1)
+	ways=$(printf '%s\n' "$out" | grep -c '^== \(pread\|read\|readv\|async\|pos\|sqpoll\)$')
+	t_eq "io_uring: read, readv, IOSQE_ASYNC, at the file position, SQPOLL: no error" \
+		"$ways/$(printf '%s\n' "$out" | grep -c '^error')" "24/0"
+	t_match "io_uring: the async reads went through io-wq workers" "$(printf '%s\n' "$out" | grep '^== workers' | head -1)" \
+		'^== workers [1-9]'
+	t_eq "io_uring: every MemTotal read is the container's" \
+		"$(printf '%s\n' "$out" | grep '^MemTotal:' | tr -s ' ' | sort -u)" "MemTotal: 262144 kB"
+	t_eq "io_uring: every cpuinfo block is the container's one CPU" \
+		"$(printf '%s\n' "$out" | grep '^processor' | sort -u | tr -d '\t ')" "processor:0"
+	t_eq "io_uring: the mirror's online and topology, renumbered" \
+		"$(printf '%s\n' "$out" | awk '/^== / {first = 1; next} first && !/:/ {print} {first = 0}' | sort -u | tr '\n' ' ')" "0 "
+	# Linux 6.18 (not 6.1) leaves the position of an async read of a FUSE direct-I/O file
+	# where it was: io_uring's retry of a short read asks the same offset again and fills
+	# the buffer with copies, and reads at the file position never move. The kernel asks
+	# for those offsets (the daemon answers what it is asked), so it is only said here.
+	copies=$(printf '%s\n' "$out" | grep -c '^MemTotal:')
+	[ "$copies" -gt 6 ] && t_log "this kernel ($(uname -r)) rereads one offset of FUSE direct-I/O files under io_uring: $copies copies of meminfo's MemTotal in 6 reads"
+fi
+
+# ---- O_DIRECT, O_NONBLOCK, mmap ----
+cat >"$py/flags.py" <<'PY'
+import mmap, os, signal, sys
+f = sys.argv[1]
+for name, fl in (('O_DIRECT', os.O_DIRECT), ('O_NONBLOCK', os.O_NONBLOCK), ('O_NOATIME', os.O_NOATIME),
+                 ('O_SYNC', os.O_SYNC)):
+    try:
+        fd = os.open(f, os.O_RDONLY | fl)
+        a, b = os.read(fd, 65536), os.pread(fd, 65536, 0)
+        os.close(fd)
+        print(name, a.split(b'\n')[0].decode(), '|', b.split(b'\n')[0].decode())
+    except OSError as e:
+        print(name, 'error', e.strerror)
+for kind, flags in (('shared', mmap.MAP_SHARED), ('private', mmap.MAP_PRIVATE)):
+    fd = os.open(f, os.O_RDONLY)
+    try:
+        m = mmap.mmap(fd, 4096, flags=flags, prot=mmap.PROT_READ)
+    except OSError as e:
+        print('mmap', kind, 'refused:', e.strerror)
+        continue
+    pid = os.fork()
+    if pid == 0:
+        print('mmap', kind, 'shows', m[:40].split(b'\n')[0].decode('utf-8', 'replace'), flush=True)
+        os._exit(0)
+    _, st = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(st):
+        print('mmap', kind, 'faults:', signal.Signals(os.WTERMSIG(st)).name)
+PY
+out=$(t_in_container "$mnt" "$onecpu" "python3 '$py/flags.py' '$mnt/proc/meminfo' 2>&1")
+t_eq "O_DIRECT, O_NONBLOCK, O_NOATIME, O_SYNC: read and pread give the container's MemTotal" \
+	"$(printf '%s\n' "$out" | grep '^O_' | sed 's/ \{2,\}/ /g' | sort -u | awk '{print $2, $3, $6, $7}' | sort -u)" "MemTotal: 262144 MemTotal: 262144"
+t_match "mmap: shared refused, private either faults or shows the container's numbers, never another's" \
+	"$(printf '%s\n' "$out" | grep '^mmap' | tr '\n' ' ')" \
+	'^mmap shared refused: [^ ]+( [^ ]+)* mmap private (faults: SIGBUS|shows MemTotal: +262144 kB) $'
+out=$(t_in_container "$mnt" "$victim" "python3 '$py/flags.py' '$mnt/proc/meminfo' 2>&1; grep MemTotal /proc/meminfo")
+t_match "mmap: the next container's mapping is no page cache of the first" \
+	"$(printf '%s\n' "$out" | grep -e '^mmap private' -e '^MemTotal' | tr '\n' ' ')" \
+	'^mmap private (faults: SIGBUS|shows MemTotal: +131072 kB) MemTotal: +131072 kB $'
+t_eq "after all of it, the server never restarted" "$(t_fs_server "$(cat "$mnt.pid")")" "$server"
 t_done
