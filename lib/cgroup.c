@@ -187,8 +187,11 @@ static int level_read_value(const struct level *lv, const char *file, bool as_li
  * file sets no limit there (the v2 root has no memory.max or pids.max); at the cgroup
  * itself the file is required when `required`, since its absence means the controller is
  * not enabled for this cgroup. */
-static int walk_min_limit(const struct pl_cgroup *cg, enum pl_controller c, const char *file, bool required,
-			  uint64_t *out)
+/* at_ancestor, when given, is called for each ancestor that sets a limit, with it. */
+typedef int (*limit_hook)(const struct level *lv, uint64_t limit, void *arg);
+
+static int walk_limits(const struct pl_cgroup *cg, enum pl_controller c, const char *file, bool required,
+		       uint64_t *out, limit_hook at_ancestor, void *arg)
 {
 	struct level lv;
 	uint64_t tightest = PL_UNLIMITED;
@@ -208,9 +211,17 @@ static int walk_min_limit(const struct pl_cgroup *cg, enum pl_controller c, cons
 		if (v < tightest)
 			pl_trace_effective(mark, pl_trace_mark());
 		tightest = PL_MIN(tightest, v);
+		if (at_ancestor && !lv.self && v != PL_UNLIMITED && (k = at_ancestor(&lv, v, arg)) < 0)
+			return k;
 	} while (level_up(&lv));
 	*out = tightest;
 	return 0;
+}
+
+static int walk_min_limit(const struct pl_cgroup *cg, enum pl_controller c, const char *file, bool required,
+			  uint64_t *out)
+{
+	return walk_limits(cg, c, file, required, out, NULL, NULL);
 }
 
 static int self_value(const struct pl_cgroup *cg, enum pl_controller c, const char *file, uint64_t *out)
@@ -403,50 +414,46 @@ static uint64_t present(uint64_t v)
 	return v == PL_ABSENT ? 0 : v;
 }
 
-/* The tightest memory limit from the cgroup up (as walk_min_limit), and the headroom under
- * each ancestor that sets one: its usage and memory.stat are read only there, so the usual
- * tree (limits on the container alone) costs nothing more. */
-static int memory_walk(const struct pl_cgroup *cg, const char *limit_file, const char *usage_file,
-		       const struct stat_key *reclaim_keys, size_t nreclaim, struct pl_memory *m)
+struct headroom {
+	const char *usage_file;
+	const struct stat_key *reclaim_keys;
+	size_t nreclaim;
+	struct pl_memory *m;
+};
+
+/* An ancestor with a memory limit: what it leaves its subtree, with and without what it can
+ * reclaim. Its usage and memory.stat are read only here, so the usual tree (limits on the
+ * container alone) costs nothing more. */
+static int ancestor_headroom(const struct level *lv, uint64_t limit, void *arg)
 {
-	struct level lv;
-	uint64_t tightest = PL_UNLIMITED;
-	int k = level_open(cg, PL_CTRL_MEMORY, &lv);
+	struct headroom *h = arg;
+	struct pl_memory at;
+	uint64_t usage, free_bytes, avail_bytes;
+	int k = level_read_value(lv, h->usage_file, false, &usage);
 
 	if (k < 0)
 		return k;
-	m->ancestor_free_bytes = m->ancestor_avail_bytes = PL_UNLIMITED;
-	do {
-		size_t mark = pl_trace_mark();
-		struct pl_memory at;
-		uint64_t limit, usage, free_bytes, avail_bytes;
-
-		/* The v2 root has no memory.max; v1 requires the file at the cgroup itself. */
-		k = level_read_value(&lv, limit_file, true, &limit);
-		if (k == -ENOENT && !(lv.self && !lv.v2))
-			continue;
-		if (k < 0)
-			return k;
-		if (limit < tightest)
-			pl_trace_effective(mark, pl_trace_mark());
-		tightest = PL_MIN(tightest, limit);
-		if (lv.self || limit == PL_UNLIMITED)
-			continue;
-		k = level_read_value(&lv, usage_file, false, &usage);
-		if (k < 0)
-			return k;
-		memory_init_stat(&at);
-		k = read_memstat_at(&lv, reclaim_keys, nreclaim, &at);
-		if (k < 0)
-			return k;
-		free_bytes = limit > usage ? limit - usage : 0;
-		avail_bytes = free_bytes + present(at.stat.inactive_file) + present(at.stat.active_file) +
-			      present(at.stat.slab_reclaimable);
-		m->ancestor_free_bytes = PL_MIN(m->ancestor_free_bytes, free_bytes);
-		m->ancestor_avail_bytes = PL_MIN(m->ancestor_avail_bytes, avail_bytes);
-	} while (level_up(&lv));
-	m->limit_bytes = tightest;
+	memory_init_stat(&at);
+	k = read_memstat_at(lv, h->reclaim_keys, h->nreclaim, &at);
+	if (k < 0)
+		return k;
+	free_bytes = limit > usage ? limit - usage : 0;
+	avail_bytes = free_bytes + present(at.stat.inactive_file) + present(at.stat.active_file) +
+		      present(at.stat.slab_reclaimable);
+	h->m->ancestor_free_bytes = PL_MIN(h->m->ancestor_free_bytes, free_bytes);
+	h->m->ancestor_avail_bytes = PL_MIN(h->m->ancestor_avail_bytes, avail_bytes);
 	return 0;
+}
+
+/* The tightest memory limit from the cgroup up, and the headroom under each ancestor that
+ * sets one. v1 requires the limit file at the cgroup itself; v2's root has none. */
+static int memory_walk(const struct pl_cgroup *cg, bool v2, const char *limit_file, const char *usage_file,
+		       const struct stat_key *reclaim_keys, size_t nreclaim, struct pl_memory *m)
+{
+	struct headroom h = {usage_file, reclaim_keys, nreclaim, m};
+
+	m->ancestor_free_bytes = m->ancestor_avail_bytes = PL_UNLIMITED;
+	return walk_limits(cg, PL_CTRL_MEMORY, limit_file, !v2, &m->limit_bytes, ancestor_headroom, &h);
 }
 
 static int memory_v2(const struct pl_cgroup *cg, struct level *self, struct pl_memory *m)
@@ -456,7 +463,7 @@ static int memory_v2(const struct pl_cgroup *cg, struct level *self, struct pl_m
 	/* memory.current is the file that tells us the controller is enabled here. */
 	k = self_value(cg, PL_CTRL_MEMORY, "memory.current", &m->usage_bytes);
 	if (k >= 0)
-		k = memory_walk(cg, "memory.max", "memory.current", v2_reclaim_keys,
+		k = memory_walk(cg, true, "memory.max", "memory.current", v2_reclaim_keys,
 				PL_ARRAY_SIZE(v2_reclaim_keys), m);
 	if (k >= 0)
 		k = read_memstat(cg, v2_stat_keys, PL_ARRAY_SIZE(v2_stat_keys), m);
@@ -525,7 +532,7 @@ static int memory_v1(const struct pl_cgroup *cg, struct level *self, struct pl_m
 
 	k = self_value(cg, PL_CTRL_MEMORY, "memory.usage_in_bytes", &m->usage_bytes);
 	if (k >= 0)
-		k = memory_walk(cg, "memory.limit_in_bytes", "memory.usage_in_bytes", v1_reclaim_keys,
+		k = memory_walk(cg, false, "memory.limit_in_bytes", "memory.usage_in_bytes", v1_reclaim_keys,
 				PL_ARRAY_SIZE(v1_reclaim_keys), m);
 	if (k >= 0)
 		k = read_memstat(cg, v1_stat_keys, PL_ARRAY_SIZE(v1_stat_keys), m);
