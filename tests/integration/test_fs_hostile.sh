@@ -61,11 +61,13 @@ sh -c "$(t_cg_enter_cmd $attacker) && exec unshare --pid --fork --mount-proc sh 
 # inside, which t_cg_remove's few seconds could not do one process at a time.
 attack=$!
 t_defer "kill -KILL \$(ps -o pid= --ppid $attack) $attack"
-for ((i = 0; i < 600; i++)); do
+# Up to 3 minutes: a loaded machine (CI beside other jobs) took more than one for 400.
+for ((i = 0; i < 1800; i++)); do
 	[ "$(wc -l <"$marks")" -ge $NAMESPACES ] && break
 	sleep 0.1
 done
-t_eq "all $NAMESPACES namespaces read" "$(grep -c ok "$marks")" $NAMESPACES
+t_eq "all $NAMESPACES namespaces read (read, failed, not yet)" \
+	"$(grep -c ok "$marks") $(grep -c err "$marks") $((NAMESPACES - $(wc -l <"$marks")))" "$NAMESPACES 0 0"
 fds=$(ls "/proc/$server/fd" | wc -l)
 t_range "the server's descriptors stay below its limit" "$fds" 1 $((NOFILE - 10))
 out=$(t_in_container "$mnt" "$victim" 'grep MemTotal /proc/meminfo; cat /sys/devices/system/cpu/online')
