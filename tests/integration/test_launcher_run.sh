@@ -13,12 +13,16 @@ lt_assert_clean proclens-test-free
 
 # sysinfo(2) answered for the container (busybox free asks it) is written only where the
 # kernel itself would write: a read-only or unmapped buffer gets EFAULT, untouched.
-lt_run proclens-test-sysinfo --memory 256M -- "$BUILD/tests/helpers/sysinfo_fault"
-t_eq "sysinfo(2) gives the container's 256 MiB" "$(printf '%s\n' "$LT_OUT" | awk '/^totalram/ {print $2}')" 256
-for b in readonly straddling null text; do
-	t_match "sysinfo(2) into a $b buffer: EFAULT, nothing written" "$LT_OUT" "^$b errno=EFAULT unchanged\$"
+for userns in "" --userns; do
+	lt_run proclens-test-sysinfo $userns --memory 256M -- "$BUILD/tests/helpers/sysinfo_fault"
+	t_eq "sysinfo(2) gives the container's 256 MiB ${userns:-(no user namespace)}" \
+		"$(printf '%s\n' "$LT_OUT" | awk '/^totalram/ {print $2}')" 256
+	for b in readonly straddling null text; do
+		t_match "sysinfo(2) into a $b buffer: EFAULT, nothing written${userns:+ $userns}" "$LT_OUT" \
+			"^$b errno=EFAULT unchanged\$"
+	done
+	lt_assert_clean proclens-test-sysinfo
 done
-lt_assert_clean proclens-test-sysinfo
 
 # top -bn1 -1: memory total and one %Cpu line per visible CPU.
 lt_run proclens-test-top --memory 256M --cpus 1 -- top -1bn1
