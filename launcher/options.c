@@ -145,11 +145,13 @@ int pl_parse_cpus(const char *s, uint64_t period_usec, uint64_t *quota_usec)
 
 bool pl_valid_name(const char *name)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(name), suffix = strlen(PL_LOCK_SUFFIX);
 
 	/* Not an option nor a hidden file; and not NAME.lock, whose private view directory
 	 * (view.NAME.lock in /run/proclens) would be the lock file of a container "view.NAME". */
-	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-' || (n >= strlen(PL_LOCK_SUFFIX) && strcmp(name + n - strlen(PL_LOCK_SUFFIX), PL_LOCK_SUFFIX) == 0))
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+		return false;
+	if (n >= suffix && strcmp(name + n - suffix, PL_LOCK_SUFFIX) == 0)
 		return false;
 	for (const char *p = name; *p; p++) {
 		char c = *p;

@@ -183,13 +183,13 @@ static int level_read_value(const struct level *lv, const char *file, bool as_li
 	return k;
 }
 
+typedef int (*limit_hook)(const struct level *lv, uint64_t limit, void *arg);
+
 /* Tightest limit in `file` from the cgroup up to the hierarchy root. A level without the
  * file sets no limit there (the v2 root has no memory.max or pids.max); at the cgroup
  * itself the file is required when `required`, since its absence means the controller is
- * not enabled for this cgroup. */
-/* at_ancestor, when given, is called for each ancestor that sets a limit, with it. */
-typedef int (*limit_hook)(const struct level *lv, uint64_t limit, void *arg);
-
+ * not enabled for this cgroup. at_ancestor, when given, is called for each ancestor that
+ * sets a limit, with that limit; its error ends the walk. */
 static int walk_limits(const struct pl_cgroup *cg, enum pl_controller c, const char *file, bool required,
 		       uint64_t *out, limit_hook at_ancestor, void *arg)
 {

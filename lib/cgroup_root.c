@@ -384,8 +384,10 @@ static int take_usual_v1(struct pl_cgroup_root *r, const char *ctrls, size_t len
 	char list[256], path[300];
 	bool ours = false;
 
-	if (len == 0 || len >= sizeof(list))
-		return len == 0 ? 0 : -EAGAIN;
+	if (len == 0)
+		return 0;
+	if (len >= sizeof(list))
+		return -EAGAIN;
 	memcpy(list, ctrls, len);
 	list[len] = '\0';
 	for (int c = 0; c < PL_CTRL_COUNT; c++)
@@ -464,9 +466,10 @@ int pl_cgroup_root_detect_usual(struct pl_cgroup_root *r)
 
 	pl_cgroup_root_init(r);
 	k = detect_usual(r);
-	if (k == -EAGAIN)
-		pl_cgroup_root_close(r);
-	return k == -EAGAIN ? k : root_finish(r, k);
+	if (k != -EAGAIN)
+		return root_finish(r, k);
+	pl_cgroup_root_close(r);
+	return k;
 }
 
 int pl_cgroup_root_detect(struct pl_cgroup_root *r)
